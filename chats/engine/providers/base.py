@@ -1,0 +1,43 @@
+"""What the reply engine needs from a language model, independent of any vendor."""
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    role: Literal["user", "assistant"]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyUsage:
+    """Yielded once, last, and only when the reply ended normally."""
+
+    model: str
+    input_tokens: int
+    output_tokens: int
+
+
+ReplyEvent = TextDelta | ReplyUsage
+
+
+class ReplyProviderError(Exception):
+    """A provider failure; `message` is written for a person and safe to send to clients."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class ReplyProvider(Protocol):
+    def reply_stream(self, *, system: str, history: Sequence[Turn]) -> AsyncIterator[ReplyEvent]: ...
+
+    async def title_generate(self, *, message: str) -> str: ...
