@@ -1,0 +1,72 @@
+"""Shapes every REST endpoint shares: the success envelope, pagination, UTC times."""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+from rest_framework.response import Response
+
+
+def envelope(message: str, data=None, *, status: int = 200) -> Response:
+    return Response({"message": message, "data": data}, status=status)
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """`2025-11-18T21:30:45.123456`: always UTC, six digits of microseconds, no offset."""
+
+    def to_representation(self, value: datetime) -> str:
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+class PageInput(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, default=1)
+    per_page = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total_count: int
+
+    @property
+    def total_pages(self) -> int:
+        return math.ceil(self.total_count / self.per_page)
+
+    def pagination(self) -> dict:
+        return {
+            "page": self.page,
+            "per_page": self.per_page,
+            "total_count": self.total_count,
+            "total_pages": self.total_pages,
+            "next": self.page + 1 if self.page < self.total_pages else None,
+            "prev": self.page - 1 if self.page > 1 else None,
+        }
+
+
+def page_slice(*, queryset: QuerySet, page: int, per_page: int) -> Page:
+    offset = (page - 1) * per_page
+    return Page(
+        items=list(queryset[offset : offset + per_page]),
+        page=page,
+        per_page=per_page,
+        total_count=queryset.count(),
+    )
+
+
+class PaginationOutput(serializers.Serializer):
+    page = serializers.IntegerField()
+    per_page = serializers.IntegerField()
+    total_count = serializers.IntegerField()
+    total_pages = serializers.IntegerField()
+    next = serializers.IntegerField(allow_null=True)
+    prev = serializers.IntegerField(allow_null=True)
+
+
+def validated(serializer_class: type[serializers.Serializer], data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,100 @@
+"""One error envelope for the whole API: `{"message": ..., "errors": {...}}`."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A domain error a client can act on; `message` is written for a person."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str, *, errors: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class NotFoundError(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+
+
+class ConflictError(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+class TooManyRequestsError(ApplicationError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def error_body(message: str, errors: dict | None = None) -> dict:
+    return {"message": message, "errors": errors or {}}
+
+
+def _validation_message(detail) -> str:
+    if isinstance(detail, dict):
+        fields = ", ".join(sorted(detail))
+        if set(detail) == {"non_field_errors"}:
+            return str(detail["non_field_errors"][0])
+        return f"Invalid input: {fields}."
+    if isinstance(detail, list) and detail:
+        return str(detail[0])
+    return "Invalid input."
+
+
+def _field_errors(detail) -> dict:
+    if isinstance(detail, dict):
+        return {field: [str(item) for item in (value if isinstance(value, list) else [value])]
+                for field, value in detail.items()}
+    return {}
+
+
+def api_exception_handler(exc, context) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        headers = {}
+        if isinstance(exc, TooManyRequestsError):
+            headers["Retry-After"] = str(exc.retry_after)
+        return Response(error_body(exc.message, exc.errors), status=exc.status_code, headers=headers)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled API error", exc_info=exc)
+        return Response(
+            error_body("Something went wrong on our side. Please try again."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body(_validation_message(exc.detail), _field_errors(exc.detail))
+    elif isinstance(exc, exceptions.NotFound):
+        response.data = error_body("Not found.")
+    else:
+        response.data = error_body(str(exc.detail) if hasattr(exc, "detail") else str(exc))
+    return response
+
+
+def json_error(message: str, *, status_code: int, errors: dict | None = None, headers=None) -> JsonResponse:
+    """The same envelope for plain Django views (the SSE endpoint, health checks)."""
+    return JsonResponse(error_body(message, errors), status=status_code, headers=headers)
+
+
+def handler404(request, exception=None) -> JsonResponse:
+    return json_error("Not found.", status_code=404)
+
+
+def handler500(request) -> JsonResponse:
+    return json_error("Something went wrong on our side. Please try again.", status_code=500)

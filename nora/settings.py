@@ -1,0 +1,237 @@
+"""Nora's settings, read once from the environment through one `env` object.
+
+Every variable is listed in `.env.example` and in the README. With nothing set,
+Nora runs on SQLite, an in-memory channel layer and the offline providers.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+if DEBUG:
+    SECRET_KEY = env("SECRET_KEY", default="django-insecure-nora-development-only")
+else:
+    SECRET_KEY = env("SECRET_KEY", default="")
+    if not SECRET_KEY:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
+)
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "channels",
+    "accounts",
+    "chats",
+    "voice",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "nora.urls"
+ASGI_APPLICATION = "nora.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "nora" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+# Under ASGI every request runs in its own thread-sensitive context, so a
+# persistent connection would be left behind per request: close them instead.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+REDIS_URL = env("REDIS_URL", default="")
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # redis-py 8 times out idle reads after 5 s by default, which
+                # channels-redis turns into a TimeoutError in idle consumers.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+            },
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "nora",
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "nora" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Paths are answered with or without a trailing slash by the routes
+# themselves; a redirect would turn POST and PATCH into GET for many clients.
+APPEND_SLASH = False
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("NORA_MAX_REQUEST_BYTES", default=64 * 1024)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "nora.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=14)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Nora API",
+    "DESCRIPTION": "An AI companion in pregnancy and early parenthood. All times are UTC.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+}
+
+# Reply engine ---------------------------------------------------------------
+
+ANTHROPIC_API_KEY = env("ANTHROPIC_API_KEY", default="")
+ANTHROPIC_BASE_URL = env("ANTHROPIC_BASE_URL", default="")
+NORA_LLM_PROVIDER = env("NORA_LLM_PROVIDER", default="anthropic" if ANTHROPIC_API_KEY else "offline")
+NORA_REPLY_PROVIDERS = {
+    "anthropic": "chats.engine.providers.anthropic.AnthropicReplyProvider",
+    "offline": "chats.engine.providers.offline.OfflineReplyProvider",
+}
+if NORA_LLM_PROVIDER not in NORA_REPLY_PROVIDERS:
+    raise ImproperlyConfigured(f"NORA_LLM_PROVIDER must be one of {sorted(NORA_REPLY_PROVIDERS)}.")
+NORA_CHAT_MODEL = env("NORA_CHAT_MODEL", default="claude-sonnet-4-6")
+NORA_TITLE_MODEL = env("NORA_TITLE_MODEL", default="claude-haiku-4-5")
+NORA_CHAT_MAX_TOKENS = env.int("NORA_CHAT_MAX_TOKENS", default=1024)
+NORA_TITLE_MAX_TOKENS = env.int("NORA_TITLE_MAX_TOKENS", default=24)
+NORA_LLM_TIMEOUT_SECONDS = env.float("NORA_LLM_TIMEOUT_SECONDS", default=60.0)
+NORA_LLM_RETRIES = env.int("NORA_LLM_RETRIES", default=2)
+NORA_LLM_RETRY_BACKOFF_SECONDS = env.float("NORA_LLM_RETRY_BACKOFF_SECONDS", default=0.5)
+NORA_OFFLINE_WORD_DELAY_SECONDS = env.float("NORA_OFFLINE_WORD_DELAY_SECONDS", default=0.03)
+NORA_HISTORY_MAX_CHARS = env.int("NORA_HISTORY_MAX_CHARS", default=24_000)
+NORA_MESSAGE_MAX_CHARS = 8_000
+NORA_SSE_KEEPALIVE_SECONDS = env.float("NORA_SSE_KEEPALIVE_SECONDS", default=15.0)
+NORA_REPLY_SAVE_INTERVAL_SECONDS = env.float("NORA_REPLY_SAVE_INTERVAL_SECONDS", default=1.0)
+# A reply whose row has not been touched for this long has no live generator.
+NORA_REPLY_STALE_SECONDS = env.float("NORA_REPLY_STALE_SECONDS", default=30.0)
+
+# Safety -----------------------------------------------------------------------
+
+NORA_EMERGENCY_NUMBER = env("NORA_EMERGENCY_NUMBER", default="")
+NORA_CRISIS_LINE = env("NORA_CRISIS_LINE", default="")
+
+# Speech-to-text -----------------------------------------------------------------
+
+DEEPGRAM_API_KEY = env("DEEPGRAM_API_KEY", default="")
+DEEPGRAM_BASE_URL = env("DEEPGRAM_BASE_URL", default="")
+DEEPGRAM_MODEL = env("DEEPGRAM_MODEL", default="nova-3")
+NORA_STT_PROVIDER = env("NORA_STT_PROVIDER", default="deepgram" if DEEPGRAM_API_KEY else "offline")
+NORA_STT_PROVIDERS = {
+    "deepgram": "voice.stt.deepgram.DeepgramSpeechToText",
+    "offline": "voice.stt.offline.OfflineSpeechToText",
+}
+if NORA_STT_PROVIDER not in NORA_STT_PROVIDERS:
+    raise ImproperlyConfigured(f"NORA_STT_PROVIDER must be one of {sorted(NORA_STT_PROVIDERS)}.")
+NORA_STT_KEEPALIVE_SECONDS = env.float("NORA_STT_KEEPALIVE_SECONDS", default=3.0)
+NORA_STT_FINALIZE_TIMEOUT_SECONDS = env.float("NORA_STT_FINALIZE_TIMEOUT_SECONDS", default=3.0)
+NORA_STT_ENDPOINTING_MS = env.int("NORA_STT_ENDPOINTING_MS", default=800)
+NORA_STT_UTTERANCE_END_MS = env.int("NORA_STT_UTTERANCE_END_MS", default=1500)
+
+# Logging ------------------------------------------------------------------------
+
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Access log lines carry the full path and query string, and the voice
+        # socket's query string carries a token: Nora logs requests itself.
+        "django.channels.server": {"level": "WARNING"},
+    },
+}
