@@ -1,0 +1,43 @@
+from rest_framework import serializers
+
+from chats.personalities import PERSONALITIES
+from nora.api import UTCDateTimeField
+
+
+class RegisterInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+
+class LoginInput(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+
+
+class RefreshInput(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class UserOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    due_date = serializers.DateField(allow_null=True)
+    default_personality = serializers.CharField()
+    created_at = UTCDateTimeField()
+
+
+class UserUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    default_personality = serializers.ChoiceField(choices=sorted(PERSONALITIES), required=False)
+
+
+class TokensOutput(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class SessionOutput(TokensOutput):
+    user = UserOutput()

@@ -1,0 +1,19 @@
+"""Test settings: Nora's own settings with every interval shortened and nothing external."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production")
+os.environ.setdefault("NORA_LLM_PROVIDER", "offline")
+os.environ.setdefault("NORA_STT_PROVIDER", "offline")
+
+from nora.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+NORA_OFFLINE_WORD_DELAY_SECONDS = 0.0
+NORA_LLM_RETRY_BACKOFF_SECONDS = 0.01
+NORA_SSE_KEEPALIVE_SECONDS = 0.2
+NORA_REPLY_SAVE_INTERVAL_SECONDS = 0.05
+NORA_REPLY_STALE_SECONDS = 2.0
+NORA_STT_KEEPALIVE_SECONDS = 0.2
+NORA_STT_FINALIZE_TIMEOUT_SECONDS = 1.0
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
