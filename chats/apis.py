@@ -1,0 +1,82 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from nora.api import PageInput, envelope, page_slice, validated
+
+from . import selectors, services
+from .personalities import PERSONALITIES
+from .serializers import (
+    ConversationCreateInput,
+    ConversationDetailOutput,
+    ConversationOutput,
+    ConversationPageOutput,
+    PersonalityOutput,
+    TitleInput,
+)
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", int, description="Page number (default 1, min 1)."),
+    OpenApiParameter("per_page", int, description="Items per page (default 20, min 1, max 100)."),
+]
+
+
+def _enveloped(name: str, data: serializers.Serializer):
+    return inline_serializer(name=name, fields={"message": serializers.CharField(), "data": data})
+
+
+class ConversationViewSet(viewsets.GenericViewSet):
+    """The caller's chat sessions. Every query is scoped to the caller."""
+
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+
+    def get_object(self):
+        return selectors.conversation_get(user=self.request.user, conversation_id=self.kwargs["pk"])
+
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: _enveloped("ConversationListResponse", ConversationPageOutput())})
+    def list(self, request):
+        params = validated(PageInput, request.query_params)
+        page = page_slice(queryset=selectors.conversation_list(user=request.user), **params)
+        data = {"conversations": ConversationOutput(page.items, many=True).data, "pagination": page.pagination()}
+        return envelope("User conversation tiles retrieved successfully", data)
+
+    @extend_schema(request=ConversationCreateInput, responses={201: _enveloped("ConversationCreateResponse", ConversationOutput())})
+    def create(self, request):
+        data = validated(ConversationCreateInput, request.data or {})
+        conversation = services.conversation_create(user=request.user, personality=data.get("personality"))
+        return envelope("Chat session created successfully", ConversationOutput(conversation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: _enveloped("ConversationDetailResponse", ConversationDetailOutput())})
+    def retrieve(self, request, pk=None):
+        params = validated(PageInput, request.query_params)
+        conversation = self.get_object()
+        page = page_slice(queryset=selectors.message_list(conversation=conversation), **params)
+        data = ConversationDetailOutput(
+            {"conversation": conversation, "messages": page.items, "pagination": page.pagination()}
+        ).data
+        return envelope("Conversation retrieved successfully", data)
+
+    @extend_schema(
+        responses={200: inline_serializer("ConversationDeleteResponse", {"message": serializers.CharField(), "success": serializers.BooleanField()})}
+    )
+    def destroy(self, request, pk=None):
+        services.conversation_delete(conversation=self.get_object())
+        return Response({"message": "Conversation deleted", "success": True})
+
+    @extend_schema(request=TitleInput, responses={200: _enveloped("ConversationTitleResponse", ConversationOutput())})
+    @action(detail=True, methods=["patch"], url_path="title")
+    def title(self, request, pk=None):
+        data = validated(TitleInput, request.data)
+        conversation = services.conversation_rename(conversation=self.get_object(), title=data["title"])
+        return envelope("Chat session title updated successfully.", ConversationOutput(conversation).data)
+
+
+class PersonalityViewSet(viewsets.GenericViewSet):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses={200: _enveloped("PersonalityListResponse", PersonalityOutput(many=True))})
+    def list(self, request):
+        return envelope("Personalities retrieved successfully", PersonalityOutput(PERSONALITIES.values(), many=True).data)

@@ -1,0 +1,79 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .personalities import DEFAULT_PERSONALITY, PERSONALITIES
+
+PERSONALITY_CHOICES = [(key, personality.name) for key, personality in PERSONALITIES.items()]
+
+
+class Conversation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
+    title = models.CharField(max_length=255, null=True, blank=True)
+    personality = models.CharField(max_length=32, choices=PERSONALITY_CHOICES, default=DEFAULT_PERSONALITY)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_activity_at = models.DateTimeField(auto_now_add=True)
+    has_emergency = models.BooleanField(default=False, help_text="A message in it was triaged as an emergency.")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-last_activity_at"], name="conversation_user_activity")]
+
+    def __str__(self) -> str:
+        return self.title or f"Conversation {self.id}"
+
+
+class Message(models.Model):
+    class Sender(models.TextChoices):
+        USER = "user", "User"
+        AI = "ai", "AI"
+
+    class Status(models.TextChoices):
+        STREAMING = "streaming", "Streaming"
+        COMPLETE = "complete", "Complete"
+        INCOMPLETE = "incomplete", "Incomplete"
+        STOPPED = "stopped", "Stopped"
+        ERROR = "error", "Error"
+
+    class Source(models.TextChoices):
+        TEXT = "text", "Text"
+        VOICE = "voice", "Voice"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    sender = models.CharField(max_length=8, choices=Sender.choices)
+    message = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.TEXT)
+    personality = models.CharField(max_length=32, choices=PERSONALITY_CHOICES, blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    primary_category = models.CharField(max_length=32, blank=True, db_index=True)
+    disclaimer = models.JSONField(null=True, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    input_tokens = models.PositiveIntegerField(null=True, blank=True)
+    output_tokens = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Touched whenever a streaming reply saves its progress: a reply whose
+    # row has gone quiet has lost the process that was generating it.
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation", "created_at"], name="message_conversation_created")]
+        constraints = [
+            # At most one reply is generated per conversation at a time; the
+            # database enforces it, so the guard holds across server processes.
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=Q(status="streaming"),
+                name="one_streaming_reply_per_conversation",
+            ),
+            models.CheckConstraint(
+                condition=Q(sender="ai") | Q(status="complete"),
+                name="user_messages_are_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_sender_display()} message {self.id}"

@@ -1,0 +1,54 @@
+from rest_framework import serializers
+
+from nora.api import PaginationOutput, UTCDateTimeField
+
+from .personalities import PERSONALITIES
+
+
+class ConversationCreateInput(serializers.Serializer):
+    personality = serializers.ChoiceField(choices=sorted(PERSONALITIES), required=False, allow_null=True)
+
+
+class TitleInput(serializers.Serializer):
+    title = serializers.CharField(max_length=255, trim_whitespace=True, allow_blank=False)
+
+
+class ConversationOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    user_id = serializers.UUIDField()
+    title = serializers.CharField(allow_null=True)
+    personality = serializers.CharField()
+    created_at = UTCDateTimeField()
+
+
+class DisclaimerOutput(serializers.Serializer):
+    primary_category = serializers.CharField()
+    detected_categories = serializers.ListField(child=serializers.CharField())
+    message = serializers.CharField()
+
+
+class MessageOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    sender = serializers.CharField()
+    message = serializers.CharField()
+    status = serializers.CharField()
+    source = serializers.CharField()
+    disclaimer = DisclaimerOutput(allow_null=True)
+    created_at = UTCDateTimeField()
+
+
+class ConversationPageOutput(serializers.Serializer):
+    conversations = ConversationOutput(many=True)
+    pagination = PaginationOutput()
+
+
+class ConversationDetailOutput(serializers.Serializer):
+    conversation = ConversationOutput()
+    messages = MessageOutput(many=True)
+    pagination = PaginationOutput()
+
+
+class PersonalityOutput(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
