@@ -1,3 +1,4 @@
+from asgiref.sync import async_to_sync
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -5,8 +6,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from nora.api import PageInput, envelope, page_slice, validated
+from nora.routers import UUID_PATTERN
 
 from . import selectors, services
+from .engine.replies import reply_stop_request
 from .personalities import PERSONALITIES
 from .serializers import (
     ConversationCreateInput,
@@ -14,6 +17,7 @@ from .serializers import (
     ConversationOutput,
     ConversationPageOutput,
     PersonalityOutput,
+    ReplyStopOutput,
     TitleInput,
 )
 
@@ -30,7 +34,7 @@ def _enveloped(name: str, data: serializers.Serializer):
 class ConversationViewSet(viewsets.GenericViewSet):
     """The caller's chat sessions. Every query is scoped to the caller."""
 
-    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+    lookup_value_regex = UUID_PATTERN
 
     def get_object(self):
         return selectors.conversation_get(user=self.request.user, conversation_id=self.kwargs["pk"])
@@ -52,6 +56,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         params = validated(PageInput, request.query_params)
         conversation = self.get_object()
+        services.replies_recover_stale(conversation_id=conversation.id)
         page = page_slice(queryset=selectors.message_list(conversation=conversation), **params)
         data = ConversationDetailOutput(
             {"conversation": conversation, "messages": page.items, "pagination": page.pagination()}
@@ -71,6 +76,16 @@ class ConversationViewSet(viewsets.GenericViewSet):
         data = validated(TitleInput, request.data)
         conversation = services.conversation_rename(conversation=self.get_object(), title=data["title"])
         return envelope("Chat session title updated successfully.", ConversationOutput(conversation).data)
+
+    @extend_schema(request=None, responses={200: _enveloped("ReplyStopResponse", ReplyStopOutput())})
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        conversation = self.get_object()
+        services.replies_recover_stale(conversation_id=conversation.id)
+        stopping = selectors.reply_in_progress(conversation=conversation)
+        if stopping:
+            async_to_sync(reply_stop_request)(conversation_id=conversation.id)
+        return envelope("Stopping the reply" if stopping else "Nothing to stop", {"stopping": stopping})
 
 
 class PersonalityViewSet(viewsets.GenericViewSet):

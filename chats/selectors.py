@@ -20,3 +20,7 @@ def conversation_get(*, user: User, conversation_id) -> Conversation:
 
 def message_list(*, conversation: Conversation) -> QuerySet[Message]:
     return Message.objects.filter(conversation=conversation).order_by("created_at", "id")
+
+
+def reply_in_progress(*, conversation: Conversation) -> bool:
+    return Message.objects.filter(conversation=conversation, status=Message.Status.STREAMING).exists()

@@ -1,3 +1,4 @@
+from django.conf import settings
 from rest_framework import serializers
 
 from nora.api import PaginationOutput, UTCDateTimeField
@@ -52,3 +53,12 @@ class PersonalityOutput(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
     description = serializers.CharField()
+
+
+class MessageInput(serializers.Serializer):
+    message = serializers.CharField(max_length=settings.NORA_MESSAGE_MAX_CHARS, allow_blank=False)
+    personality = serializers.ChoiceField(choices=sorted(PERSONALITIES), required=False, allow_null=True)
+
+
+class ReplyStopOutput(serializers.Serializer):
+    stopping = serializers.BooleanField()

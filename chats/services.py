@@ -1,9 +1,24 @@
-"""Writes for conversations. The reply engine (chats/engine) owns message generation."""
+"""Writes for conversations and their messages.
+
+The reply engine (chats/engine) decides what happens in a turn; these functions are the
+only places that turn's rows are written.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import User
+from nora.errors import ConflictError, NotFoundError
 
-from .models import Conversation
+from .models import Conversation, Message
 from .personalities import PERSONALITIES
+
+REPLY_IN_PROGRESS = "A reply is already being generated"
+HISTORY_MESSAGES = 200
 
 
 def conversation_create(*, user: User, personality: str | None = None) -> Conversation:
@@ -22,3 +37,117 @@ def conversation_rename(*, conversation: Conversation, title: str) -> Conversati
 
 def conversation_delete(*, conversation: Conversation) -> None:
     conversation.delete()
+
+
+def conversation_title_replace(*, conversation_id, expected: str, title: str) -> bool:
+    """Replace a generated title, unless the user renamed the conversation meanwhile."""
+    return bool(Conversation.objects.filter(id=conversation_id, title=expected).update(title=title))
+
+
+def replies_recover_stale(*, conversation_id) -> int:
+    """Mark replies whose generator died (no progress saved for a while) as incomplete."""
+    cutoff = timezone.now() - timedelta(seconds=settings.NORA_REPLY_STALE_SECONDS)
+    return Message.objects.filter(
+        conversation_id=conversation_id, status=Message.Status.STREAMING, updated_at__lt=cutoff
+    ).update(status=Message.Status.INCOMPLETE, updated_at=timezone.now())
+
+
+def title_fallback_make(*, text: str) -> str:
+    words = text.split()
+    title = " ".join(words[:6])
+    if len(title) > 60:
+        title = title[:57].rstrip() + "..."
+    elif len(words) > 6:
+        title += "..."
+    return title[:1].upper() + title[1:] if title else "New conversation"
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    conversation: Conversation
+    user_message: Message
+    reply: Message
+    history: list[Message]
+    # Set only on the conversation's first message: the title saved until the model's arrives.
+    title_fallback: str | None
+
+
+def turn_begin(
+    *,
+    user: User,
+    conversation_id,
+    text: str,
+    personality: str | None,
+    source: str,
+    categories: list[str],
+    disclaimer: dict | None,
+    notice: str,
+    keep_user_message_on_conflict: bool = False,
+) -> TurnRecord:
+    """Save the user's message and an empty streaming reply, in one transaction.
+
+    The database allows one streaming reply per conversation, so a second turn while a reply is
+    being generated (by any server process) fails with 409. Voice keeps what was said even then.
+    """
+    conflict = False
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update().filter(user=user, id=conversation_id).first()
+        )
+        if conversation is None:
+            raise NotFoundError("Conversation not found.")
+        replies_recover_stale(conversation_id=conversation.id)
+        personality = personality or conversation.personality
+        primary = categories[0] if categories else ""
+        user_message = Message.objects.create(
+            conversation=conversation, sender=Message.Sender.USER, message=text, source=source,
+            categories=categories, primary_category=primary,
+        )
+        try:
+            with transaction.atomic():
+                reply = Message.objects.create(
+                    conversation=conversation, sender=Message.Sender.AI, status=Message.Status.STREAMING,
+                    message=notice, source=source, personality=personality, categories=categories,
+                    primary_category=primary, disclaimer=disclaimer,
+                )
+        except IntegrityError:
+            conflict = True
+            if not keep_user_message_on_conflict:
+                transaction.set_rollback(True)
+        title_fallback = None
+        conversation.personality = personality
+        conversation.last_activity_at = timezone.now()
+        conversation.has_emergency = conversation.has_emergency or primary == "emergency"
+        if conversation.title is None:
+            title_fallback = conversation.title = title_fallback_make(text=text)
+        if not conflict or keep_user_message_on_conflict:
+            conversation.save(update_fields=["personality", "last_activity_at", "has_emergency", "title"])
+    if conflict:
+        raise ConflictError(REPLY_IN_PROGRESS)
+    history = list(
+        Message.objects.filter(conversation=conversation)
+        .exclude(id=reply.id)
+        .order_by("-created_at", "-id")[:HISTORY_MESSAGES]
+    )
+    history.reverse()
+    return TurnRecord(
+        conversation=conversation, user_message=user_message, reply=reply, history=history,
+        title_fallback=title_fallback,
+    )
+
+
+def reply_progress_save(*, reply_id, text: str) -> None:
+    Message.objects.filter(id=reply_id, status=Message.Status.STREAMING).update(
+        message=text, updated_at=timezone.now()
+    )
+
+
+def reply_finish(
+    *, reply_id, conversation_id, text: str, status: str, model: str = "", input_tokens=None, output_tokens=None
+) -> None:
+    now = timezone.now()
+    Message.objects.filter(id=reply_id).update(
+        message=text, status=status, model=model, input_tokens=input_tokens, output_tokens=output_tokens,
+        updated_at=now,
+    )
+    Conversation.objects.filter(id=conversation_id).update(last_activity_at=now)

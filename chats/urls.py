@@ -1,9 +1,15 @@
-from nora.routers import OptionalSlashRouter
+from django.urls import re_path
+
+from nora.routers import UUID_PATTERN, OptionalSlashRouter
 
 from .apis import ConversationViewSet, PersonalityViewSet
+from .views import message_stream
 
 router = OptionalSlashRouter()
 router.register("chats", ConversationViewSet, basename="chat")
 router.register("personalities", PersonalityViewSet, basename="personality")
 
-urlpatterns = router.urls
+urlpatterns = [
+    re_path(rf"^chats/(?P<session_id>{UUID_PATTERN})/message/?$", message_stream, name="chat-message"),
+    *router.urls,
+]

@@ -1,5 +1,8 @@
 from rest_framework.routers import SimpleRouter
 
+# A canonical UUID: anything else in an id position is a 404, never a 400 or a 500.
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
 
 class OptionalSlashRouter(SimpleRouter):
     """Answers every route with or without a trailing slash, without redirecting.

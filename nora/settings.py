@@ -187,6 +187,8 @@ NORA_CHAT_MODEL = env("NORA_CHAT_MODEL", default="claude-sonnet-4-6")
 NORA_TITLE_MODEL = env("NORA_TITLE_MODEL", default="claude-haiku-4-5")
 NORA_CHAT_MAX_TOKENS = env.int("NORA_CHAT_MAX_TOKENS", default=1024)
 NORA_TITLE_MAX_TOKENS = env.int("NORA_TITLE_MAX_TOKENS", default=24)
+# How long `done` waits for a title the model has not finished yet.
+NORA_TITLE_WAIT_SECONDS = env.float("NORA_TITLE_WAIT_SECONDS", default=5.0)
 NORA_LLM_TIMEOUT_SECONDS = env.float("NORA_LLM_TIMEOUT_SECONDS", default=60.0)
 NORA_LLM_RETRIES = env.int("NORA_LLM_RETRIES", default=2)
 NORA_LLM_RETRY_BACKOFF_SECONDS = env.float("NORA_LLM_RETRY_BACKOFF_SECONDS", default=0.5)

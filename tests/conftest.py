@@ -71,3 +71,15 @@ def _required_services(django_db_blocker):
             connection.close()
     except Exception as error:
         pytest.exit(f"A required service is unreachable: {error}", returncode=3)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_connections_of_async_code(django_db_setup, django_db_blocker):
+    """Async ORM calls outside a request run on asgiref's shared thread; close its connection
+    before the test database is dropped."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()

@@ -17,3 +17,4 @@ NORA_REPLY_STALE_SECONDS = 2.0
 NORA_STT_KEEPALIVE_SECONDS = 0.2
 NORA_STT_FINALIZE_TIMEOUT_SECONDS = 1.0
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+NORA_TITLE_WAIT_SECONDS = 1.0

@@ -1,0 +1,317 @@
+"""The reply engine: one turn of a conversation, from the user's words to a saved reply.
+
+It knows nothing about HTTP or sockets. The SSE view and the voice consumer both start a
+turn with `reply_begin` and read its events; the generation runs in a task of its own, so a
+reply outlives the request that asked for it and is saved even if nobody is listening.
+"""
+
+import asyncio
+import contextvars
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from accounts.models import User
+from chats import services
+from chats.models import Message
+from chats.safety.classifier import Classification, message_classify
+from chats.safety.notices import disclaimer_build, emergency_notice_build, safety_instructions_build
+
+from .prompts import history_build, system_prompt_build
+from .providers import ReplyProviderError, ReplyUsage, TextDelta, reply_provider
+
+logger = logging.getLogger(__name__)
+
+GENERIC_FAILURE = "Nora could not finish this reply. Please try again."
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyStart:
+    message_id: uuid.UUID
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyChunk:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyDone:
+    message_id: uuid.UUID
+    status: str
+    text: str
+    disclaimer: dict | None
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyFailed:
+    message_id: uuid.UUID
+    message: str
+    text: str
+
+
+ReplyEvent = ReplyStart | ReplyChunk | ReplyDone | ReplyFailed
+
+# Generations in flight in this process; the event loop only keeps weak references to tasks.
+_running: set["ReplyTurn"] = set()
+
+
+def stop_group_name(conversation_id) -> str:
+    return f"reply-stop.{conversation_id}"
+
+
+async def reply_stop_request(*, conversation_id) -> None:
+    """Ask whichever server process generates this conversation's reply to stop it."""
+    await get_channel_layer().group_send(stop_group_name(conversation_id), {"type": "reply.stop"})
+
+
+def replies_running() -> set["ReplyTurn"]:
+    return set(_running)
+
+
+class ReplyTurn:
+    """A reply being generated. Read its events with `events()`; end it early with `interrupt()`."""
+
+    def __init__(self, *, record: services.TurnRecord, classification: Classification, system: str) -> None:
+        self.record = record
+        self.reply_id = record.reply.id
+        self.conversation_id = record.conversation.id
+        self.classification = classification
+        self.disclaimer = record.reply.disclaimer
+        self.text = record.reply.message
+        self._system = system
+        self._events: asyncio.Queue[ReplyEvent] = asyncio.Queue()
+        self._started = False
+        self._start_carried_model_title = False
+        self._final_status: str | None = None
+        self._generation: asyncio.Task | None = None
+        self._title_task: asyncio.Task | None = None
+        self._task: asyncio.Task | None = None
+
+    @property
+    def title_is_new(self) -> bool:
+        return self.record.title_fallback is not None
+
+    def start(self) -> None:
+        # Fresh contexts: a task started inside a request would otherwise inherit that request's
+        # thread-sensitive executor, which Django shuts down when the response is sent.
+        if self.title_is_new:
+            self._title_task = asyncio.create_task(self._title_generate(), context=contextvars.Context())
+        self._task = asyncio.create_task(self._run(), context=contextvars.Context())
+        _running.add(self)
+        self._task.add_done_callback(lambda _: _running.discard(self))
+
+    async def events(self) -> AsyncIterator[ReplyEvent]:
+        while True:
+            event = await self._events.get()
+            yield event
+            if isinstance(event, ReplyDone | ReplyFailed):
+                return
+
+    async def next_event(self) -> ReplyEvent:
+        return await self._events.get()
+
+    def interrupt(self, *, status: str) -> None:
+        """End the reply now, saving what was said with `status` (stopped, or incomplete on barge-in)."""
+        if self._final_status is None:
+            self._final_status = status
+        if self._generation is not None:
+            self._generation.cancel()
+
+    async def wait(self) -> None:
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    # The generation ------------------------------------------------------------------
+
+    def _emit(self, event: ReplyEvent) -> None:
+        self._events.put_nowait(event)
+
+    def _emit_start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        title = None
+        if self.title_is_new:
+            model_title = self._title_ready()
+            self._start_carried_model_title = model_title is not None
+            title = model_title or self.record.title_fallback
+        self._emit(ReplyStart(message_id=self.reply_id, title=title))
+
+    def _title_ready(self) -> str | None:
+        task = self._title_task
+        if task is not None and task.done() and not task.cancelled() and task.exception() is None:
+            return task.result()
+        return None
+
+    async def _run(self) -> None:
+        stop_listener = asyncio.create_task(self._listen_for_stop())
+        saver = asyncio.create_task(self._save_periodically())
+        usage: ReplyUsage | None = None
+        failure: str | None = None
+        status = Message.Status.COMPLETE
+        try:
+            if self.text:
+                # The emergency notice is already saved with the reply and goes out before
+                # anything the model says, so it never depends on the model.
+                self._emit_start()
+                self._emit(ReplyChunk(text=self.text))
+            self._generation = asyncio.create_task(self._consume())
+            usage = await self._generation
+        except asyncio.CancelledError:
+            if self._final_status is None:
+                # The process is going away mid-reply: save what there is, then let it go.
+                self._final_status = Message.Status.INCOMPLETE
+                await asyncio.shield(self._finish(status=self._final_status, usage=None))
+                raise
+            status = self._final_status
+        except ReplyProviderError as error:
+            status, failure = Message.Status.ERROR, error.message
+        except Exception:
+            logger.exception("Reply generation failed", extra={"reply_id": str(self.reply_id)})
+            status, failure = Message.Status.ERROR, GENERIC_FAILURE
+        finally:
+            stop_listener.cancel()
+            saver.cancel()
+
+        await asyncio.shield(self._finish(status=status, usage=usage))
+        self._emit_start()
+        if failure is not None:
+            self._emit(ReplyFailed(message_id=self.reply_id, message=failure, text=self.text))
+            return
+        self._emit(
+            ReplyDone(
+                message_id=self.reply_id, status=status, text=self.text, disclaimer=self.disclaimer,
+                title=await self._title_late(),
+            )
+        )
+
+    async def _consume(self) -> ReplyUsage | None:
+        usage = None
+        turns = history_build(messages=self.record.history, budget_chars=settings.NORA_HISTORY_MAX_CHARS)
+        async for event in reply_provider().reply_stream(system=self._system, history=turns):
+            if isinstance(event, TextDelta):
+                if not event.text:
+                    continue
+                self._emit_start()
+                self.text += event.text
+                self._emit(ReplyChunk(text=event.text))
+            else:
+                usage = event
+        return usage
+
+    async def _finish(self, *, status: str, usage: ReplyUsage | None) -> None:
+        try:
+            await database_sync_to_async(services.reply_finish)(
+                reply_id=self.reply_id, conversation_id=self.conversation_id, text=self.text, status=status,
+                model=usage.model if usage else "",
+                input_tokens=usage.input_tokens if usage else None,
+                output_tokens=usage.output_tokens if usage else None,
+            )
+        except Exception:
+            logger.exception("Could not save the finished reply", extra={"reply_id": str(self.reply_id)})
+
+    async def _save_periodically(self) -> None:
+        """Save the text as it grows, and show the row is alive while the model is silent."""
+        interval = settings.NORA_REPLY_SAVE_INTERVAL_SECONDS
+        heartbeat = settings.NORA_REPLY_STALE_SECONDS / 3
+        saved_text, saved_at = self.text, time.monotonic()
+        while True:
+            await asyncio.sleep(interval)
+            if self.text == saved_text and time.monotonic() - saved_at < heartbeat:
+                continue
+            text = self.text
+            try:
+                await database_sync_to_async(services.reply_progress_save)(reply_id=self.reply_id, text=text)
+            except Exception:
+                logger.warning("Could not save reply progress", extra={"reply_id": str(self.reply_id)})
+                continue
+            saved_text, saved_at = text, time.monotonic()
+
+    async def _listen_for_stop(self) -> None:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        group = stop_group_name(self.conversation_id)
+        await layer.group_add(group, channel)
+        try:
+            while True:
+                message = await layer.receive(channel)
+                if message.get("type") == "reply.stop":
+                    self.interrupt(status=Message.Status.STOPPED)
+                    return
+        finally:
+            await asyncio.shield(layer.group_discard(group, channel))
+
+    async def _title_generate(self) -> str | None:
+        """The model's title, saved over the fallback; None keeps the fallback."""
+        try:
+            title = (await reply_provider().title_generate(message=self.record.user_message.message)).strip()[:255]
+            if not title:
+                return None
+            await database_sync_to_async(services.conversation_title_replace)(
+                conversation_id=self.conversation_id, expected=self.record.title_fallback, title=title
+            )
+            return title
+        except ReplyProviderError as error:
+            logger.info("Title generation failed (%s); keeping the fallback title", error.code)
+        except Exception:
+            logger.exception("Title generation failed; keeping the fallback title")
+        return None
+
+    async def _title_late(self) -> str | None:
+        """The model's title when it arrived after `start`, so `done` can carry it."""
+        if self._title_task is None or self._start_carried_model_title:
+            return None
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._title_task), settings.NORA_TITLE_WAIT_SECONDS)
+        except TimeoutError:
+            return None
+
+
+async def reply_begin(
+    *,
+    user: User,
+    conversation_id,
+    text: str,
+    personality: str | None = None,
+    source: str = Message.Source.TEXT,
+    keep_user_message_on_conflict: bool = False,
+) -> ReplyTurn:
+    """Classify and save the user's message, then start generating the reply.
+
+    Raises NotFoundError for a conversation that is not the user's, ConflictError while
+    another reply in the conversation is being generated.
+    """
+    classification = message_classify(text=text)
+    record = await database_sync_to_async(services.turn_begin)(
+        user=user,
+        conversation_id=conversation_id,
+        text=text,
+        personality=personality,
+        source=source,
+        categories=list(classification.detected_categories),
+        disclaimer=disclaimer_build(classification=classification),
+        notice=_notice_text(classification),
+        keep_user_message_on_conflict=keep_user_message_on_conflict,
+    )
+    system = system_prompt_build(
+        personality=record.reply.personality,
+        user=user,
+        safety_instructions=safety_instructions_build(classification=classification),
+    )
+    turn = ReplyTurn(record=record, classification=classification, system=system)
+    turn.start()
+    return turn
+
+
+def _notice_text(classification: Classification) -> str:
+    notice = emergency_notice_build(classification=classification)
+    return f"{notice}\n\n" if notice else ""

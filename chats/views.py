@@ -1,0 +1,100 @@
+"""The one plain async Django view: a reply streamed as Server-Sent Events.
+
+Plain Django rather than DRF so the stream is sent chunk by chunk under ASGI and an open
+stream holds no thread. It speaks the API's JSON error envelope for everything before the
+stream starts.
+"""
+
+import asyncio
+import json
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+
+from nora.errors import ApplicationError, error_body, json_error
+
+from .engine.replies import ReplyChunk, ReplyDone, ReplyEvent, ReplyFailed, ReplyStart, ReplyTurn, reply_begin
+from .serializers import MessageInput
+
+KEEP_ALIVE = b": keep-alive\n\n"
+
+
+def sse_encode(event: ReplyEvent) -> bytes:
+    """Each event is one `data:` line of JSON and a blank line."""
+    if isinstance(event, ReplyStart):
+        payload = {"type": "start", "message_id": str(event.message_id)}
+        if event.title is not None:
+            payload["title"] = event.title
+    elif isinstance(event, ReplyChunk):
+        payload = {"type": "chunk", "content": event.text}
+    elif isinstance(event, ReplyDone):
+        payload = {"type": "done", "message_id": str(event.message_id), "status": event.status}
+        if event.disclaimer:
+            payload["disclaimer"] = event.disclaimer
+        if event.title is not None:
+            payload["title"] = event.title
+    else:
+        payload = {"type": "error", "message": event.message}
+    return b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"
+
+
+async def sse_stream(turn: ReplyTurn):
+    keep_alive = settings.NORA_SSE_KEEPALIVE_SECONDS
+    while True:
+        try:
+            event = await asyncio.wait_for(turn.next_event(), keep_alive)
+        except TimeoutError:
+            yield KEEP_ALIVE
+            continue
+        yield sse_encode(event)
+        if isinstance(event, ReplyDone | ReplyFailed):
+            return
+
+
+async def _authenticate(request: HttpRequest):
+    try:
+        result = await sync_to_async(JWTAuthentication().authenticate)(request)
+    except (InvalidToken, AuthenticationFailed):
+        result = None
+    return result[0] if result else None
+
+
+@csrf_exempt
+async def message_stream(request: HttpRequest, session_id) -> HttpResponse:
+    if request.method != "POST":
+        return json_error("Method not allowed: send a POST.", status_code=405, headers={"Allow": "POST"})
+    user = await _authenticate(request)
+    if user is None:
+        return json_error("Authentication credentials were not provided or are invalid.", status_code=401)
+    try:
+        body = json.loads(request.body or b"{}")
+    except RequestDataTooBig:
+        return json_error("The request body is too large.", status_code=413)
+    except (ValueError, UnicodeDecodeError):
+        return json_error("The request body must be JSON.", status_code=400)
+    serializer = MessageInput(data=body if isinstance(body, dict) else {})
+    if not serializer.is_valid():
+        errors = {field: [str(e) for e in messages] for field, messages in serializer.errors.items()}
+        return json_error(f"Invalid input: {', '.join(sorted(errors))}.", status_code=400, errors=errors)
+    try:
+        turn = await reply_begin(
+            user=user,
+            conversation_id=session_id,
+            text=serializer.validated_data["message"],
+            personality=serializer.validated_data.get("personality"),
+        )
+    except ApplicationError as error:
+        return HttpResponse(
+            json.dumps(error_body(error.message, error.errors)), status=error.status_code,
+            content_type="application/json",
+        )
+    response = StreamingHttpResponse(sse_stream(turn), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

@@ -1,0 +1,368 @@
+"""POST /chats/{id}/message: the reply streamed as Server-Sent Events, through the real anthropic SDK."""
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
+
+from chats.models import Conversation, Message
+from tests.factories import ConversationFactory, MessageFactory, UserFactory
+from tests.fakes.anthropic_server import anthropic_server  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+KEY = "sk-ant-test-key-never-shown"
+
+
+@pytest.fixture
+def model(settings, anthropic_server):  # noqa: F811
+    settings.NORA_LLM_PROVIDER = "anthropic"
+    settings.ANTHROPIC_API_KEY = KEY
+    settings.ANTHROPIC_BASE_URL = anthropic_server.url
+    settings.NORA_LLM_TIMEOUT_SECONDS = 5.0
+    return anthropic_server
+
+
+@pytest.fixture
+def owner():
+    return UserFactory()
+
+
+@pytest.fixture
+def conversation(owner):
+    return ConversationFactory(user=owner, title="Existing chat")
+
+
+def auth(user) -> dict:
+    return {"authorization": f"Bearer {AccessToken.for_user(user)}"}
+
+
+def parse_sse(raw: bytes) -> list:
+    """Every frame must be exactly `data: <json>` or a `: keep-alive` comment, each ending in a blank line."""
+    assert raw.endswith(b"\n\n")
+    frames = raw[:-2].split(b"\n\n")
+    events = []
+    for frame in frames:
+        assert b"\n" not in frame, frame
+        if frame.startswith(b":"):
+            assert frame == b": keep-alive"
+            events.append("keep-alive")
+            continue
+        assert frame.startswith(b"data: "), frame
+        events.append(json.loads(frame[len(b"data: "):]))
+    return events
+
+
+async def send(user, conversation_id, body: dict | str, *, client: AsyncClient | None = None):
+    client = client or AsyncClient()
+    payload = body if isinstance(body, str) else json.dumps(body)
+    response = await client.post(
+        f"/chats/{conversation_id}/message", payload, content_type="application/json", headers=auth(user)
+    )
+    if not response.streaming:
+        return response, None
+    raw = b"".join([chunk async for chunk in response.streaming_content])
+    return response, parse_sse(raw)
+
+
+def without_keepalives(events: list) -> list:
+    return [event for event in events if event != "keep-alive"]
+
+
+async def messages_of(conversation_id) -> list[Message]:
+    return [m async for m in Message.objects.filter(conversation_id=conversation_id).order_by("created_at", "id")]
+
+
+async def test_streams_a_reply_and_saves_both_messages(model, owner, conversation):
+    model.reply_script(tokens=["During", " the first", " trimester", "..."])
+    response, events = await send(owner, conversation.id, {"message": "What should I expect in my first trimester?"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/event-stream"
+    assert response["Cache-Control"] == "no-cache"
+    assert response["X-Accel-Buffering"] == "no"
+    events = without_keepalives(events)
+    start, *chunks, done = events
+    assert start["type"] == "start" and "title" not in start
+    assert [c["content"] for c in chunks] == ["During", " the first", " trimester", "..."]
+    assert all(set(c) == {"type", "content"} and c["type"] == "chunk" for c in chunks)
+    assert done["type"] == "done" and done["message_id"] == start["message_id"] and done["status"] == "complete"
+
+    user_message, reply = await messages_of(conversation.id)
+    assert (user_message.sender, user_message.message, user_message.source) == ("user", "What should I expect in my first trimester?", "text")
+    assert str(reply.id) == start["message_id"]
+    assert (reply.sender, reply.message, reply.status) == ("ai", "During the first trimester...", "complete")
+    assert reply.model == "claude-sonnet-4-6"
+    assert reply.input_tokens > 0 and reply.output_tokens == 4
+
+
+async def test_first_message_gets_a_title_from_the_model(model, owner):
+    conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
+    model.title_script(title="Pregnancy Questions")
+    model.reply_script(tokens=["Hi"], first_token_delay=0.3)
+    _, events = await send(owner, conversation.id, {"message": "what should i expect in my first trimester"})
+    start, *_, done = without_keepalives(events)
+    assert start["title"] == "Pregnancy Questions"
+    assert "title" not in done
+    await conversation.arefresh_from_db()
+    assert conversation.title == "Pregnancy Questions"
+    title_request = model.title_requests[0]
+    assert title_request.body["model"] == "claude-haiku-4-5"
+
+
+async def test_slow_title_does_not_delay_the_first_chunk(model, owner):
+    conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
+    model.title_script(title="Morning Sickness Help", first_token_delay=0.4)
+    model.reply_script(tokens=["Ginger", " helps"])
+    _, events = await send(owner, conversation.id, {"message": "morning sickness is awful any tips"})
+    start, first, *_, done = without_keepalives(events)
+    assert start["title"] == "Morning sickness is awful any tips"
+    assert first == {"type": "chunk", "content": "Ginger"}
+    assert done["title"] == "Morning Sickness Help"
+    await conversation.arefresh_from_db()
+    assert conversation.title == "Morning Sickness Help"
+
+
+async def test_title_failure_keeps_the_fallback(model, owner):
+    conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
+    model.title_script(status=500)
+    model.title_script(status=500)
+    model.title_script(status=500)
+    _, events = await send(owner, conversation.id, {"message": "Can I eat sushi while pregnant?"})
+    start, *_, done = without_keepalives(events)
+    assert start["title"] == "Can I eat sushi while pregnant?"
+    assert done["status"] == "complete" and "title" not in done
+    await conversation.arefresh_from_db()
+    assert conversation.title == "Can I eat sushi while pregnant?"
+
+
+async def test_a_rename_during_the_reply_wins_over_the_model_title(model, owner):
+    conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
+    model.title_script(title="Model Title", first_token_delay=0.5)
+    model.reply_script(tokens=["a", "b", "c"], token_interval=0.1)
+    client = AsyncClient()
+    task = asyncio.create_task(send(owner, conversation.id, {"message": "hello there"}))
+    await asyncio.sleep(0.2)
+    renamed = await client.patch(
+        f"/chats/{conversation.id}/title", {"title": "Mine"}, content_type="application/json", headers=auth(owner)
+    )
+    assert renamed.status_code == 200
+    await task
+    await conversation.arefresh_from_db()
+    assert conversation.title == "Mine"
+
+
+async def test_history_personality_and_profile_reach_the_model(model, owner, conversation):
+    owner.due_date = timezone.localdate() + timedelta(weeks=20)
+    await owner.asave()
+    await sync_to_async(MessageFactory)(conversation=conversation, sender="user", message="I'm Sam")
+    await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", message="Hi Sam!")
+    await send(owner, conversation.id, {"message": "What now?", "personality": "midwife"})
+    request = model.reply_requests[-1].body
+    assert [(m["role"], m["content"] if isinstance(m["content"], str) else m["content"][0]["text"]) for m in request["messages"]] == [
+        ("user", "I'm Sam"), ("assistant", "Hi Sam!"), ("user", "What now?"),
+    ]
+    system = request["system"] if isinstance(request["system"], str) else request["system"][0]["text"]
+    assert "practical midwife" in system
+    assert "about 20 weeks pregnant" in system
+    await conversation.arefresh_from_db()
+    assert conversation.personality == "midwife"
+
+
+async def test_history_is_bounded_oldest_dropped_first(model, owner, conversation, settings):
+    settings.NORA_HISTORY_MAX_CHARS = 50
+    for index in range(5):
+        await sync_to_async(MessageFactory)(conversation=conversation, sender="user", message=f"old question {index} " + "x" * 20)
+        await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", message=f"old answer {index}")
+    await send(owner, conversation.id, {"message": "newest"})
+    messages = model.reply_requests[-1].body["messages"]
+    assert messages[-1]["content"] in ("newest", [{"type": "text", "text": "newest"}])
+    assert messages[0]["role"] == "user"
+    assert len(json.dumps(messages)) < 400
+
+
+async def test_overload_before_any_text_is_retried_quietly(model, owner, conversation):
+    model.reply_script(status=529)
+    model.reply_script(error_after=0)
+    model.reply_script(tokens=["Fine", " now"])
+    _, events = await send(owner, conversation.id, {"message": "hello"})
+    events = without_keepalives(events)
+    assert [e["type"] for e in events] == ["start", "chunk", "chunk", "done"]
+    assert len(model.reply_requests) == 3
+
+
+async def test_overload_after_text_saves_the_partial_reply_and_ends_with_error(model, owner, conversation):
+    model.reply_script(tokens=["Part", " one", " two"], error_after=2)
+    _, events = await send(owner, conversation.id, {"message": "hello"})
+    events = without_keepalives(events)
+    assert [e["type"] for e in events] == ["start", "chunk", "chunk", "error"]
+    assert events[-1]["message"] == "Nora's AI service is busy right now. Please try again in a moment."
+    _, reply = await messages_of(conversation.id)
+    assert (reply.message, reply.status) == ("Part one", "error")
+
+
+async def test_provider_401_is_a_clear_error_without_secrets(model, owner, conversation):
+    model.reply_script(status=401)
+    _, events = await send(owner, conversation.id, {"message": "hello"})
+    events = without_keepalives(events)
+    assert [e["type"] for e in events] == ["start", "error"]
+    error = events[-1]
+    assert set(error) == {"type", "message"}
+    assert KEY not in error["message"] and "x-api-key" not in error["message"]
+    assert len(model.reply_requests) == 1
+    _, reply = await messages_of(conversation.id)
+    assert reply.status == "error"
+
+
+async def test_keep_alive_comments_while_the_model_is_silent(model, owner, conversation, settings):
+    settings.NORA_SSE_KEEPALIVE_SECONDS = 0.1
+    model.reply_script(tokens=["late"], first_token_delay=0.5)
+    _, events = await send(owner, conversation.id, {"message": "hello"})
+    assert "keep-alive" in events
+    assert without_keepalives(events)[-1]["type"] == "done"
+
+
+async def test_text_is_saved_while_it_grows(model, owner, conversation):
+    model.reply_script(tokens=["one", " two", " three", " four"], token_interval=0.3)
+    task = asyncio.create_task(send(owner, conversation.id, {"message": "hello"}))
+    await asyncio.sleep(0.75)
+    _, reply = await messages_of(conversation.id)
+    assert reply.status == "streaming"
+    assert reply.message.startswith("one")
+    await task
+    _, reply = await messages_of(conversation.id)
+    assert (reply.message, reply.status) == ("one two three four", "complete")
+
+
+async def test_a_second_message_while_a_reply_is_generated_is_409(model, owner, conversation):
+    model.reply_script(tokens=["slow"], first_token_delay=0.5)
+    first = asyncio.create_task(send(owner, conversation.id, {"message": "first"}))
+    await asyncio.sleep(0.2)
+    response, _ = await send(owner, conversation.id, {"message": "second"})
+    assert response.status_code == 409
+    assert response.json() == {"message": "A reply is already being generated", "errors": {}}
+    await first
+    texts = [m.message for m in await messages_of(conversation.id)]
+    assert "second" not in texts
+
+
+async def test_stop_ends_the_stream_and_keeps_the_partial_text(model, owner, conversation):
+    model.reply_script(tokens=[f" word{i}" for i in range(50)], token_interval=0.05)
+    task = asyncio.create_task(send(owner, conversation.id, {"message": "tell me a long story"}))
+    await asyncio.sleep(0.4)
+    stop = await AsyncClient().post(f"/chats/{conversation.id}/stop", headers=auth(owner))
+    assert stop.status_code == 200
+    assert stop.json() == {"message": "Stopping the reply", "data": {"stopping": True}}
+    _, events = await task
+    done = without_keepalives(events)[-1]
+    assert done["type"] == "done" and done["status"] == "stopped"
+    _, reply = await messages_of(conversation.id)
+    assert reply.status == "stopped"
+    assert 0 < len(reply.message.split()) < 50
+    streamed = "".join(e["content"] for e in without_keepalives(events) if e["type"] == "chunk")
+    assert reply.message == streamed
+
+
+async def test_stop_with_nothing_to_stop_is_200(owner, conversation):
+    response = await AsyncClient().post(f"/chats/{conversation.id}/stop/", headers=auth(owner))
+    assert response.status_code == 200
+    assert response.json()["data"] == {"stopping": False}
+
+
+async def test_a_reply_left_streaming_by_a_dead_process_does_not_block(model, owner, conversation, settings):
+    stale = await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", status="streaming", message="half")
+    await Message.objects.filter(id=stale.id).aupdate(
+        updated_at=timezone.now() - timedelta(seconds=settings.NORA_REPLY_STALE_SECONDS + 1)
+    )
+    response, events = await send(owner, conversation.id, {"message": "are you there?"})
+    assert response.status_code == 200
+    await stale.arefresh_from_db()
+    assert (stale.status, stale.message) == ("incomplete", "half")
+
+
+async def test_reading_a_conversation_recovers_a_dead_reply(owner, conversation, settings):
+    stale = await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", status="streaming")
+    await Message.objects.filter(id=stale.id).aupdate(
+        updated_at=timezone.now() - timedelta(seconds=settings.NORA_REPLY_STALE_SECONDS + 1)
+    )
+    response = await AsyncClient().get(f"/chats/{conversation.id}", headers=auth(owner))
+    assert response.json()["data"]["messages"][0]["status"] == "incomplete"
+
+
+async def test_offline_provider_streams_word_by_word(owner, conversation):
+    _, events = await send(owner, conversation.id, {"message": "what can I eat for nausea?"})
+    events = without_keepalives(events)
+    chunks = [e["content"] for e in events if e["type"] == "chunk"]
+    assert len(chunks) > 10
+    assert "offline" in "".join(chunks).lower()
+    assert events[-1]["status"] == "complete"
+    _, reply = await messages_of(conversation.id)
+    assert reply.model == "offline" and reply.message == "".join(chunks)
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"message": ""}, "message"),
+        ({"message": "   "}, "message"),
+        ({}, "message"),
+        ({"message": "x" * 8001}, "message"),
+        ({"message": "hi", "personality": "pirate"}, "personality"),
+        ({"message": ["a", "list"]}, "message"),
+    ],
+)
+async def test_bad_input_is_400_before_streaming(owner, conversation, body, field):
+    response, _ = await send(owner, conversation.id, body)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert await Message.objects.filter(conversation=conversation).acount() == 0
+
+
+async def test_message_of_exactly_8000_characters_is_accepted(owner, conversation):
+    response, _ = await send(owner, conversation.id, {"message": "x" * 8000})
+    assert response.status_code == 200
+
+
+async def test_malformed_json_is_400(owner, conversation):
+    response, _ = await send(owner, conversation.id, "{not json")
+    assert response.status_code == 400
+    assert response.json() == {"message": "The request body must be JSON.", "errors": {}}
+
+
+async def test_someone_elses_or_unknown_conversation_is_404(owner):
+    theirs = await sync_to_async(ConversationFactory)()
+    response, _ = await send(owner, theirs.id, {"message": "hi"})
+    assert response.status_code == 404
+    assert response.json() == {"message": "Conversation not found.", "errors": {}}
+    assert await Message.objects.filter(conversation=theirs).acount() == 0
+    response = await AsyncClient().post("/chats/not-a-uuid/message", "{}", content_type="application/json", headers=auth(owner))
+    assert response.status_code == 404
+
+
+async def test_no_or_bad_token_is_401(conversation):
+    response = await AsyncClient().post(f"/chats/{conversation.id}/message", json.dumps({"message": "hi"}), content_type="application/json")
+    assert response.status_code == 401
+    response = await AsyncClient().post(
+        f"/chats/{conversation.id}/message", json.dumps({"message": "hi"}), content_type="application/json",
+        headers={"authorization": "Bearer nope"},
+    )
+    assert response.status_code == 401
+    assert set(response.json()) == {"message", "errors"}
+
+
+async def test_get_is_405(owner, conversation):
+    response = await AsyncClient().get(f"/chats/{conversation.id}/message", headers=auth(owner))
+    assert response.status_code == 405
+    assert response.json()["message"] == "Method not allowed: send a POST."
+
+
+async def test_conversation_moves_to_the_top_of_the_list(model, owner):
+    older = await sync_to_async(ConversationFactory)(user=owner)
+    await sync_to_async(ConversationFactory)(user=owner)
+    await send(owner, older.id, {"message": "hi"})
+    first = await Conversation.objects.filter(user=owner).order_by("-last_activity_at").afirst()
+    assert first.id == older.id
