@@ -24,6 +24,9 @@ migrate: install
 run: migrate
 	DEBUG=$${DEBUG:-1} $(BIN)/daphne --bind $(HOST) --port $(PORT) nora.asgi:application
 
-## Run the whole test suite (set DATABASE_URL and REDIS_URL to run it on PostgreSQL and Redis).
+## Run the whole test suite on PostgreSQL and Redis (the local ones unless DATABASE_URL / REDIS_URL say otherwise).
 test: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
+	NORA_REQUIRE_SERVICES=1 \
 	$(BIN)/pytest $(PYTEST_ARGS)
