@@ -1,0 +1,214 @@
+"""Replies and titles from Anthropic's Messages API through the official SDK."""
+
+import asyncio
+import logging
+import re
+import threading
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import anthropic
+import httpx2
+from django.conf import settings
+
+from chats.engine.providers.base import ReplyEvent, ReplyProviderError, ReplyUsage, TextDelta, Turn
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    "auth": "Nora's AI service is not configured correctly. Please try again later.",
+    "rate_limited": "Nora is receiving too many requests right now. Please try again in a minute.",
+    "overloaded": "Nora's AI service is busy right now. Please try again in a moment.",
+    "timeout": "Nora's AI service took too long to answer. Please try again.",
+    "connection": "Nora could not reach its AI service. Please try again in a moment.",
+    "provider": "Nora's AI service ran into a problem. Please try again.",
+}
+
+TITLE_SYSTEM = (
+    "You name conversations. Reply with a title of 2 to 6 words that says what the user's "
+    "message is about. Reply with the title only: no quotes, no final punctuation, no explanation."
+)
+# The title only needs the gist; a long first message would just cost tokens.
+TITLE_MESSAGE_MAX_CHARS = 2000
+TITLE_MAX_CHARS = 60
+TITLE_MAX_WORDS = 8
+
+
+class _StreamCutShort(Exception):
+    """The stream closed cleanly but without `message_stop`, as a proxy cutting it might."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    code: str
+    retryable: bool
+    detail: str
+
+
+def failure_classify(*, error: Exception) -> _Failure:
+    """How a failed call should be reported and whether trying again could help.
+
+    `detail` is for logs: a status code and error type, never the provider's message
+    text, which can quote the request.
+    """
+    # Timeouts first: the SDK's APITimeoutError is also an APIConnectionError.
+    if isinstance(error, (anthropic.APITimeoutError, httpx2.TimeoutException)):
+        return _Failure("timeout", retryable=True, detail=type(error).__name__)
+    if isinstance(error, (anthropic.APIConnectionError, httpx2.TransportError, _StreamCutShort)):
+        return _Failure("connection", retryable=True, detail=type(error).__name__)
+    if isinstance(error, anthropic.APIStatusError):
+        # An `error` event inside a 200 stream arrives with status 200, so the body's
+        # error type decides as much as the status does.
+        status = error.status_code
+        kind = error.type if isinstance(error.type, str) else ""
+        detail = f"status={status} type={kind or '-'} request_id={error.request_id or '-'}"
+        if status in (401, 403) or kind in ("authentication_error", "permission_error"):
+            return _Failure("auth", retryable=False, detail=detail)
+        if status == 429 or kind == "rate_limit_error":
+            return _Failure("rate_limited", retryable=False, detail=detail)
+        if status == 529 or kind == "overloaded_error":
+            return _Failure("overloaded", retryable=True, detail=detail)
+        if status == 408 or kind == "timeout_error":
+            return _Failure("timeout", retryable=True, detail=detail)
+        if status >= 500 or kind == "api_error":
+            return _Failure("provider", retryable=True, detail=detail)
+        return _Failure("provider", retryable=False, detail=detail)
+    return _Failure("provider", retryable=False, detail=type(error).__name__)
+
+
+def messages_build(*, history: Sequence[Turn]) -> list[dict[str, str]]:
+    """The history as the Messages API accepts it: starting with the user, roles alternating.
+
+    Empty turns are dropped (the API rejects empty text), consecutive turns of one role
+    are joined, and assistant turns before the first user turn are left out.
+    """
+    messages: list[dict[str, str]] = []
+    for turn in history:
+        text = turn.text.strip()
+        if not text or (not messages and turn.role != "user"):
+            continue
+        if messages and messages[-1]["role"] == turn.role:
+            messages[-1]["content"] += "\n\n" + text
+        else:
+            messages.append({"role": turn.role, "content": text})
+    return messages
+
+
+def title_clean(*, text: str) -> str:
+    """A model's title reduced to a short single line without quotes or decoration."""
+    line = next((line for line in text.splitlines() if line.strip()), "")
+    line = re.sub(r"^\s*title\s*:\s*", "", line, flags=re.IGNORECASE)
+    line = line.replace("**", "").replace("`", "")
+    line = line.strip(" \t\"'“”‘’«»#*_-.,;:!?()[]")
+    words = line.split()[:TITLE_MAX_WORDS]
+    while len(" ".join(words)) > TITLE_MAX_CHARS and len(words) > 1:
+        words.pop()
+    title = " ".join(words)[:TITLE_MAX_CHARS]
+    return title.rstrip(" \"'“”‘’.,;:!?-")
+
+
+def _error_build(*, failure: _Failure, operation: str) -> ReplyProviderError:
+    log.warning("Anthropic %s failed: code=%s %s", operation, failure.code, failure.detail)
+    return ReplyProviderError(MESSAGES[failure.code], code=failure.code)
+
+
+class AnthropicReplyProvider:
+    """Streams replies from Anthropic, retrying failures that happen before any text.
+
+    The SDK's own retries are off (max_retries=0) so that NORA_LLM_RETRIES is the exact
+    number of extra attempts and so that a stream is never silently restarted after the
+    person has already seen part of a reply.
+    """
+
+    def __init__(self) -> None:
+        # An async client's connection pool belongs to the loop it was made on. Weak keys
+        # would not help: pooled connections refer to their loop, keeping it alive, so
+        # clients of closed loops (async_to_sync makes one per call) are dropped by hand.
+        self._clients: dict[asyncio.AbstractEventLoop, anthropic.AsyncAnthropic] = {}
+        self._clients_lock = threading.Lock()
+
+    def _client(self) -> anthropic.AsyncAnthropic:
+        loop = asyncio.get_running_loop()
+        with self._clients_lock:
+            client = self._clients.get(loop)
+            if client is not None:
+                return client
+            if not settings.ANTHROPIC_API_KEY:
+                failure = _Failure("auth", retryable=False, detail="ANTHROPIC_API_KEY is empty")
+                raise _error_build(failure=failure, operation="setup")
+            self._clients = {known: kept for known, kept in self._clients.items() if not known.is_closed()}
+            client = self._clients[loop] = anthropic.AsyncAnthropic(
+                api_key=settings.ANTHROPIC_API_KEY,
+                base_url=settings.ANTHROPIC_BASE_URL or None,
+                timeout=settings.NORA_LLM_TIMEOUT_SECONDS,
+                max_retries=0,
+            )
+            return client
+
+    async def _backoff_sleep(self, *, attempt: int, failure: _Failure, operation: str) -> None:
+        log.info(
+            "Anthropic %s failed, retrying: attempt=%d code=%s %s", operation, attempt, failure.code, failure.detail
+        )
+        await asyncio.sleep(settings.NORA_LLM_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
+
+    async def reply_stream(self, *, system: str, history: Sequence[Turn]) -> AsyncIterator[ReplyEvent]:
+        client = self._client()
+        messages = messages_build(history=history)
+        retries = settings.NORA_LLM_RETRIES
+        attempt = 0
+        while True:
+            text_sent = False
+            try:
+                async with client.messages.stream(
+                    model=settings.NORA_CHAT_MODEL,
+                    system=system,
+                    messages=messages,
+                    max_tokens=settings.NORA_CHAT_MAX_TOKENS,
+                ) as stream:
+                    final = None
+                    async for event in stream:
+                        if event.type == "text" and event.text:
+                            text_sent = True
+                            yield TextDelta(event.text)
+                        elif event.type == "message_stop":
+                            final = event.message
+                if final is None:
+                    raise _StreamCutShort
+                yield ReplyUsage(
+                    model=final.model,
+                    input_tokens=final.usage.input_tokens,
+                    output_tokens=final.usage.output_tokens,
+                )
+                return
+            except (anthropic.APIError, httpx2.TransportError, _StreamCutShort) as error:
+                failure = failure_classify(error=error)
+                # Once text has reached the person, a retry would repeat or contradict it;
+                # the engine keeps the partial reply instead.
+                if text_sent or not failure.retryable or attempt >= retries:
+                    raise _error_build(failure=failure, operation="reply") from None
+                attempt += 1
+                await self._backoff_sleep(attempt=attempt, failure=failure, operation="reply")
+
+    async def title_generate(self, *, message: str) -> str:
+        client = self._client()
+        retries = settings.NORA_LLM_RETRIES
+        attempt = 0
+        while True:
+            try:
+                response = await client.messages.create(
+                    model=settings.NORA_TITLE_MODEL,
+                    system=TITLE_SYSTEM,
+                    messages=[{"role": "user", "content": message[:TITLE_MESSAGE_MAX_CHARS]}],
+                    max_tokens=settings.NORA_TITLE_MAX_TOKENS,
+                )
+                break
+            except (anthropic.APIError, httpx2.TransportError) as error:
+                failure = failure_classify(error=error)
+                if not failure.retryable or attempt >= retries:
+                    raise _error_build(failure=failure, operation="title") from None
+                attempt += 1
+                await self._backoff_sleep(attempt=attempt, failure=failure, operation="title")
+        title = title_clean(text="".join(block.text for block in response.content if block.type == "text"))
+        if not title:
+            raise _error_build(failure=_Failure("provider", retryable=False, detail="empty title"), operation="title")
+        return title
