@@ -1,0 +1,424 @@
+import asyncio
+import logging
+import re
+
+import pytest
+
+from chats.engine.providers import (
+    ReplyEvent,
+    ReplyProvider,
+    ReplyProviderError,
+    ReplyUsage,
+    TextDelta,
+    Turn,
+    reply_provider,
+)
+from chats.engine.providers.anthropic import (
+    MESSAGES,
+    TITLE_SYSTEM,
+    AnthropicReplyProvider,
+    messages_build,
+    title_clean,
+)
+from chats.engine.providers.offline import OFFLINE_NOTICE, TOPICS, OfflineReplyProvider
+
+pytest_plugins = ["tests.fakes.anthropic_server"]
+
+KEY = "test-key"
+HISTORY = (Turn(role="user", text="I'm 8 weeks pregnant and so tired."),)
+
+
+@pytest.fixture
+def anthropic_settings(settings, anthropic_server):
+    settings.NORA_LLM_PROVIDER = "anthropic"
+    settings.ANTHROPIC_API_KEY = KEY
+    settings.ANTHROPIC_BASE_URL = anthropic_server.url
+    settings.NORA_CHAT_MODEL = "claude-sonnet-4-6"
+    settings.NORA_TITLE_MODEL = "claude-haiku-4-5"
+    settings.NORA_CHAT_MAX_TOKENS = 1024
+    settings.NORA_TITLE_MAX_TOKENS = 24
+    settings.NORA_LLM_TIMEOUT_SECONDS = 5.0
+    settings.NORA_LLM_RETRIES = 2
+    settings.NORA_LLM_RETRY_BACKOFF_SECONDS = 0.001
+    return settings
+
+
+@pytest.fixture
+def provider(anthropic_settings) -> AnthropicReplyProvider:
+    return AnthropicReplyProvider()
+
+
+async def reply_collect(
+    provider: ReplyProvider, *, history=HISTORY, system: str = "You are Nora."
+) -> tuple[list[ReplyEvent], ReplyProviderError | None]:
+    """Every event the provider yielded, and the error that ended the stream, if any."""
+    events: list[ReplyEvent] = []
+    try:
+        async for event in provider.reply_stream(system=system, history=history):
+            events.append(event)
+    except ReplyProviderError as error:
+        return events, error
+    return events, None
+
+
+def text_of(events: list[ReplyEvent]) -> str:
+    return "".join(event.text for event in events if isinstance(event, TextDelta))
+
+
+# Anthropic: the happy path
+
+
+async def test_reply_streams_deltas_in_order_then_usage(provider, anthropic_server):
+    """Each text delta arrives as it was sent, and usage comes once, last."""
+    anthropic_server.reply_script(tokens=["Feeling", " tired", " is", " common", "."])
+
+    events, error = await reply_collect(provider)
+
+    assert error is None
+    assert events[:-1] == [TextDelta(text) for text in ["Feeling", " tired", " is", " common", "."]]
+    assert events[-1] == ReplyUsage(model="claude-sonnet-4-6", input_tokens=10, output_tokens=5)
+
+
+async def test_reply_sends_system_history_model_and_key(provider, anthropic_server):
+    """The system prompt, the merged history, the model, max_tokens and the key reach the API."""
+    history = [
+        Turn(role="assistant", text="Hi, I'm Nora."),
+        Turn(role="user", text="Hello"),
+        Turn(role="user", text="Is coffee okay?"),
+        Turn(role="assistant", text="In moderation, yes."),
+        Turn(role="user", text="How much?"),
+    ]
+
+    events, error = await reply_collect(provider, history=history, system="Be kind and careful.")
+
+    assert error is None
+    [request] = anthropic_server.reply_requests
+    assert request.body["model"] == "claude-sonnet-4-6"
+    assert request.body["max_tokens"] == 1024
+    assert request.body["system"] == "Be kind and careful."
+    assert request.body["stream"] is True
+    assert request.body["messages"] == [
+        {"role": "user", "content": "Hello\n\nIs coffee okay?"},
+        {"role": "assistant", "content": "In moderation, yes."},
+        {"role": "user", "content": "How much?"},
+    ]
+    assert KEY in (request.headers.get("x-api-key", "") + request.headers.get("authorization", ""))
+
+
+def test_messages_build_starts_with_user_and_alternates():
+    """Leading assistant turns and empty turns go; same-role neighbours are joined."""
+    history = [
+        Turn(role="assistant", text="Welcome!"),
+        Turn(role="user", text="  "),
+        Turn(role="user", text="First"),
+        Turn(role="assistant", text="Reply one"),
+        Turn(role="assistant", text="Reply two"),
+        Turn(role="user", text="Second"),
+    ]
+
+    assert messages_build(history=history) == [
+        {"role": "user", "content": "First"},
+        {"role": "assistant", "content": "Reply one\n\nReply two"},
+        {"role": "user", "content": "Second"},
+    ]
+
+
+def test_provider_builds_a_client_per_event_loop(provider, anthropic_server):
+    """A provider kept across event loops still works: each loop gets its own client."""
+    first, first_error = asyncio.run(reply_collect(provider))
+    second, second_error = asyncio.run(reply_collect(provider))
+
+    assert first_error is None and second_error is None
+    assert text_of(first) == text_of(second) == "Hello, I'm Nora. How are you feeling today?"
+
+
+# Anthropic: titles
+
+
+async def test_title_generate_asks_the_title_model_and_cleans_the_answer(provider, anthropic_server):
+    """The title call is a short non-streaming request, and its answer loses quotes and extra lines."""
+    anthropic_server.title_script(title='"Morning Sickness Tips."\nI hope this helps!')
+
+    title = await provider.title_generate(message="What helps with morning sickness?")
+
+    assert title == "Morning Sickness Tips"
+    [request] = anthropic_server.title_requests
+    assert request.body["model"] == "claude-haiku-4-5"
+    assert request.body["max_tokens"] == 24
+    assert request.body["system"] == TITLE_SYSTEM
+    assert request.body["messages"] == [{"role": "user", "content": "What helps with morning sickness?"}]
+    assert not request.body.get("stream")
+    assert anthropic_server.reply_requests == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("Sleep Tips", "Sleep Tips"),
+        ("Title: **Back Pain Relief**", "Back Pain Relief"),
+        ("\n\n'Heartburn at Night'\n", "Heartburn at Night"),
+        ("one two three four five six seven eight nine ten", "one two three four five six seven eight"),
+        (
+            "Extraordinarily Comprehensive Considerations Regarding Gestational Nutritional Supplementation",
+            "Extraordinarily Comprehensive Considerations Regarding",
+        ),
+        ('""', ""),
+    ],
+)
+def test_title_clean(raw, clean):
+    """Titles are one short line without quotes, labels or trailing punctuation."""
+    assert title_clean(text=raw) == clean
+    assert len(title_clean(text=raw)) <= 60
+
+
+async def test_title_generate_failure_raises_after_retries(provider, anthropic_server):
+    """A title that keeps failing with 500 is retried, then reported as a provider error."""
+    for _ in range(3):
+        anthropic_server.title_script(status=500)
+
+    with pytest.raises(ReplyProviderError) as caught:
+        await provider.title_generate(message="Hello")
+
+    assert caught.value.code == "provider"
+    assert len(anthropic_server.title_requests) == 3
+
+
+async def test_title_generate_unauthorized_is_not_retried(provider, anthropic_server):
+    anthropic_server.title_script(status=401)
+
+    with pytest.raises(ReplyProviderError) as caught:
+        await provider.title_generate(message="Hello")
+
+    assert caught.value.code == "auth"
+    assert len(anthropic_server.title_requests) == 1
+
+
+async def test_title_generate_empty_title_raises(provider, anthropic_server):
+    anthropic_server.title_script(title=' "." ')
+
+    with pytest.raises(ReplyProviderError) as caught:
+        await provider.title_generate(message="Hello")
+
+    assert caught.value.code == "provider"
+
+
+# Anthropic: failures before any text are retried quietly
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 529},
+        {"status": 500},
+        {"error_after": 0},
+        {"drop_after": 0},
+    ],
+    ids=["http-529", "http-500", "in-stream-overloaded", "dropped-connection"],
+)
+async def test_failure_before_text_is_retried_then_succeeds(provider, anthropic_server, fault):
+    """The person sees only the successful attempt."""
+    anthropic_server.reply_script(**fault)
+    anthropic_server.reply_script(tokens=["All", " good"])
+
+    events, error = await reply_collect(provider)
+
+    assert error is None
+    assert text_of(events) == "All good"
+    assert isinstance(events[-1], ReplyUsage)
+    assert len(anthropic_server.reply_requests) == 2
+
+
+async def test_retries_are_exactly_the_setting(provider, anthropic_server, anthropic_settings):
+    """NORA_LLM_RETRIES extra attempts, then the failure is reported."""
+    anthropic_settings.NORA_LLM_RETRIES = 1
+    for _ in range(5):
+        anthropic_server.reply_script(status=529)
+
+    events, error = await reply_collect(AnthropicReplyProvider())
+
+    assert events == []
+    assert error is not None and error.code == "overloaded"
+    assert len(anthropic_server.reply_requests) == 2
+
+
+# Anthropic: failures after text are reported, with the partial text already yielded
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [({"error_after": 2}, "overloaded"), ({"drop_after": 2}, "connection")],
+    ids=["in-stream-overloaded", "dropped-connection"],
+)
+async def test_failure_after_text_raises_without_retry(provider, anthropic_server, fault, code):
+    anthropic_server.reply_script(tokens=["Rest", " when", " you", " can"], **fault)
+
+    events, error = await reply_collect(provider)
+
+    assert events == [TextDelta("Rest"), TextDelta(" when")]
+    assert error is not None and error.code == code
+    assert len(anthropic_server.reply_requests) == 1
+
+
+# Anthropic: failures that retrying cannot fix
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(401, "auth"), (403, "auth"), (400, "provider"), (429, "rate_limited")],
+)
+async def test_client_errors_are_not_retried(provider, anthropic_server, status, code):
+    anthropic_server.reply_script(status=status)
+
+    events, error = await reply_collect(provider)
+
+    assert events == []
+    assert error is not None and error.code == code
+    assert str(error) == error.message == MESSAGES[code]
+    assert len(anthropic_server.reply_requests) == 1
+
+
+async def test_empty_key_is_an_auth_error_without_a_request(anthropic_settings, anthropic_server):
+    anthropic_settings.ANTHROPIC_API_KEY = ""
+
+    events, error = await reply_collect(AnthropicReplyProvider())
+
+    assert error is not None and error.code == "auth"
+    assert anthropic_server.requests == []
+
+
+async def test_hanging_server_times_out(provider, anthropic_server, anthropic_settings):
+    """A server that never answers is reported as a timeout, after the retries."""
+    anthropic_settings.NORA_LLM_TIMEOUT_SECONDS = 0.2
+    anthropic_settings.NORA_LLM_RETRIES = 1
+    anthropic_server.reply_script(hang=True)
+    anthropic_server.reply_script(hang=True)
+
+    events, error = await reply_collect(AnthropicReplyProvider())
+
+    assert events == []
+    assert error is not None and error.code == "timeout"
+    assert len(anthropic_server.reply_requests) == 2
+
+
+async def test_stream_stalling_after_text_times_out(provider, anthropic_server, anthropic_settings):
+    anthropic_settings.NORA_LLM_TIMEOUT_SECONDS = 0.2
+    anthropic_server.reply_script(tokens=["Take", " a", " break"], hang_after=1)
+
+    events, error = await reply_collect(AnthropicReplyProvider())
+
+    assert events == [TextDelta("Take")]
+    assert error is not None and error.code == "timeout"
+    assert len(anthropic_server.reply_requests) == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"status": 401}, {"status": 429}, {"status": 529}, {"status": 500}, {"error_after": 1}, {"drop_after": 1}],
+)
+async def test_errors_and_logs_never_carry_the_key_or_raw_body(
+    provider, anthropic_server, anthropic_settings, caplog, fault
+):
+    anthropic_settings.NORA_LLM_RETRIES = 0
+    anthropic_server.reply_script(**fault)
+
+    with caplog.at_level(logging.INFO, logger="chats.engine.providers"):
+        events, error = await reply_collect(provider)
+
+    assert error is not None
+    assert error.message in MESSAGES.values()
+    assert error.__cause__ is None and error.__suppress_context__
+    logged = caplog.text
+    for secret in (KEY, "invalid x-api-key", "per-minute rate limit", "Internal server error", '"type"'):
+        assert secret not in error.message
+        assert secret not in logged
+    [record] = [record for record in caplog.records if record.levelno == logging.WARNING]
+    assert f"code={error.code}" in record.getMessage()
+
+
+# Offline
+
+
+@pytest.fixture
+def offline(settings) -> OfflineReplyProvider:
+    settings.NORA_OFFLINE_WORD_DELAY_SECONDS = 0.0
+    return OfflineReplyProvider()
+
+
+async def test_offline_streams_words_and_says_it_is_offline(offline):
+    history = [
+        Turn(role="user", text="What can I take for heartburn?"),
+        Turn(role="assistant", text="Here is some advice."),
+        Turn(role="user", text="I keep feeling sick in the mornings"),
+    ]
+
+    events, error = await reply_collect(offline, history=history, system="You are Nora, be warm.")
+
+    assert error is None
+    deltas = events[:-1]
+    assert all(isinstance(delta, TextDelta) and re.fullmatch(r"\S+\s*", delta.text) for delta in deltas)
+    text = text_of(events)
+    assert text.startswith(OFFLINE_NOTICE)
+    assert "hyperemesis" in text
+    assert events[-1] == ReplyUsage(model="offline", input_tokens=5 + 6 + 4 + 7, output_tokens=len(deltas))
+
+
+async def test_offline_waits_between_words(offline, settings):
+    settings.NORA_OFFLINE_WORD_DELAY_SECONDS = 0.002
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    events, _ = await reply_collect(offline)
+
+    assert loop.time() - started >= 0.002 * (len(events) - 2)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("I just found out I'm pregnant, what now?", "First Trimester Questions"),
+        ("Which cheese is safe to eat?", "Eating Well in Pregnancy"),
+        ("I keep vomiting", "Nausea and Morning Sickness"),
+        ("My lower back aches all day", "Back Pain in Pregnancy"),
+        ("Terrible heartburn after dinner", "Heartburn Relief"),
+        ("I can't sleep at all", "Sleep and Rest"),
+        ("I have some bleeding and back pain", "Warning Signs to Know"),
+        ("My baby's movements feel different today", "Warning Signs to Know"),
+    ],
+)
+async def test_offline_picks_topic_by_keywords(offline, message, expected):
+    """The reply and the title follow the topic of the last user message, warning signs first."""
+    [topic] = [topic for topic in TOPICS if topic.title == expected]
+
+    events, _ = await reply_collect(offline, history=[Turn(role="user", text=message)])
+
+    assert topic.text in text_of(events)
+    assert await offline.title_generate(message=message) == expected
+
+
+async def test_offline_falls_back_for_other_questions(offline):
+    events, _ = await reply_collect(offline, history=[Turn(role="user", text="How do I choose a pram?")])
+
+    text = text_of(events)
+    assert text.startswith(OFFLINE_NOTICE)
+    assert "midwife" in text
+    assert await offline.title_generate(message="How do I choose a pram?") == "Choose Pram"
+    assert await offline.title_generate(message="?!") == "New Conversation"
+
+
+# Choosing a provider
+
+
+def test_reply_provider_follows_the_setting_and_forgets_on_change(settings, anthropic_server):
+    settings.NORA_LLM_PROVIDER = "offline"
+    first = reply_provider()
+    assert isinstance(first, OfflineReplyProvider)
+    assert reply_provider() is first
+
+    settings.NORA_LLM_PROVIDER = "anthropic"
+    settings.ANTHROPIC_API_KEY = KEY
+    anthropic = reply_provider()
+    assert isinstance(anthropic, AnthropicReplyProvider)
+    assert reply_provider() is anthropic
+
+    settings.ANTHROPIC_BASE_URL = anthropic_server.url
+    assert reply_provider() is not anthropic
