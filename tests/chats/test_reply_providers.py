@@ -212,20 +212,24 @@ async def test_title_generate_empty_title_raises(provider, anthropic_server):
         {"status": 500},
         {"error_after": 0},
         {"drop_after": 0},
+        {"end_after": 0},
     ],
-    ids=["http-529", "http-500", "in-stream-overloaded", "dropped-connection"],
+    ids=["http-529", "http-500", "in-stream-overloaded", "dropped-connection", "ended-early"],
 )
-async def test_failure_before_text_is_retried_then_succeeds(provider, anthropic_server, fault):
-    """The person sees only the successful attempt."""
+async def test_failure_before_text_is_retried_then_succeeds(provider, anthropic_server, caplog, fault):
+    """The person sees only the successful attempt, and no warning is logged."""
     anthropic_server.reply_script(**fault)
     anthropic_server.reply_script(tokens=["All", " good"])
 
-    events, error = await reply_collect(provider)
+    with caplog.at_level(logging.INFO, logger="chats.engine.providers"):
+        events, error = await reply_collect(provider)
 
     assert error is None
     assert text_of(events) == "All good"
     assert isinstance(events[-1], ReplyUsage)
     assert len(anthropic_server.reply_requests) == 2
+    ours = [record.levelno for record in caplog.records if record.name.startswith("chats.engine.providers")]
+    assert ours == [logging.INFO]
 
 
 async def test_retries_are_exactly_the_setting(provider, anthropic_server, anthropic_settings):
@@ -246,8 +250,8 @@ async def test_retries_are_exactly_the_setting(provider, anthropic_server, anthr
 
 @pytest.mark.parametrize(
     ("fault", "code"),
-    [({"error_after": 2}, "overloaded"), ({"drop_after": 2}, "connection")],
-    ids=["in-stream-overloaded", "dropped-connection"],
+    [({"error_after": 2}, "overloaded"), ({"drop_after": 2}, "connection"), ({"end_after": 2}, "connection")],
+    ids=["in-stream-overloaded", "dropped-connection", "ended-early"],
 )
 async def test_failure_after_text_raises_without_retry(provider, anthropic_server, fault, code):
     anthropic_server.reply_script(tokens=["Rest", " when", " you", " can"], **fault)

@@ -69,6 +69,9 @@ class Script:
     error_type: str = "overloaded_error"
     # The TCP connection is reset after this many tokens (for a title: before the response).
     drop_after: int | None = None
+    # The body ends cleanly after this many tokens, without the closing events, as a
+    # proxy that cuts a stream short might.
+    end_after: int | None = None
     # Nothing more is sent after this many tokens, until the client gives up.
     hang_after: int | None = None
     # Nothing at all is sent, not even the response headers, until the client gives up.
@@ -369,6 +372,9 @@ class FakeAnthropicServer:
             if sent == script.drop_after:
                 writer.transport.abort()
                 return False
+            if sent == script.end_after:
+                await chunk(b"")
+                return True
             if sent == script.hang_after:
                 await self._hang(reader)
                 return False
