@@ -146,6 +146,7 @@ class _Stream:
             }
             for index, word in enumerate(segment)
         ]
+        confidence = 0.99 if segment else 0.0
         heard_until = self.utterance_start + self.utterance_bytes / self.bytes_per_second
         return {
             "type": "Results",
@@ -154,9 +155,7 @@ class _Stream:
             "start": round(start, 3),
             "is_final": is_final,
             "speech_final": speech_final,
-            "channel": {
-                "alternatives": [{"transcript": " ".join(segment), "confidence": 0.99 if segment else 0.0, "words": words}]
-            },
+            "channel": {"alternatives": [{"transcript": " ".join(segment), "confidence": confidence, "words": words}]},
             "metadata": {"request_id": self.request_id, "model_info": MODEL_INFO, "model_uuid": MODEL_UUID},
             "from_finalize": from_finalize,
         }
