@@ -136,6 +136,20 @@ def turn_begin(
     )
 
 
+def message_user_record(*, user: User, conversation_id, text: str, source: str, categories: list[str]) -> Message:
+    conversation = Conversation.objects.filter(user=user, id=conversation_id).first()
+    if conversation is None:
+        raise NotFoundError("Conversation not found.")
+    message = Message.objects.create(
+        conversation=conversation, sender=Message.Sender.USER, message=text, source=source,
+        categories=categories, primary_category=categories[0] if categories else "",
+    )
+    Conversation.objects.filter(id=conversation.id).update(
+        last_activity_at=timezone.now(), has_emergency=conversation.has_emergency or "emergency" in categories
+    )
+    return message
+
+
 def reply_progress_save(*, reply_id, text: str) -> None:
     Message.objects.filter(id=reply_id, status=Message.Status.STREAMING).update(
         message=text, updated_at=timezone.now()

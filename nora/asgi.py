@@ -8,11 +8,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nora.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from accounts.middleware import JWTQueryAuthMiddleware  # noqa: E402
+from nora.websocket import AllowedHostsBrowserOriginValidator  # noqa: E402
+from voice.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter([])),
+        "websocket": AllowedHostsBrowserOriginValidator(JWTQueryAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

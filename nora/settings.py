@@ -170,6 +170,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "chats.schema.message_stream_path_add",
+    ],
 }
 
 # Reply engine ---------------------------------------------------------------
@@ -221,6 +225,12 @@ NORA_STT_KEEPALIVE_SECONDS = env.float("NORA_STT_KEEPALIVE_SECONDS", default=3.0
 NORA_STT_FINALIZE_TIMEOUT_SECONDS = env.float("NORA_STT_FINALIZE_TIMEOUT_SECONDS", default=3.0)
 NORA_STT_ENDPOINTING_MS = env.int("NORA_STT_ENDPOINTING_MS", default=800)
 NORA_STT_UTTERANCE_END_MS = env.int("NORA_STT_UTTERANCE_END_MS", default=1500)
+
+# The voice socket's limits.
+NORA_VOICE_MAX_FRAME_BYTES = env.int("NORA_VOICE_MAX_FRAME_BYTES", default=1024 * 1024)
+NORA_VOICE_MAX_CHUNK_BYTES = env.int("NORA_VOICE_MAX_CHUNK_BYTES", default=256 * 1024)
+NORA_VOICE_MAX_UTTERANCE_SECONDS = env.float("NORA_VOICE_MAX_UTTERANCE_SECONDS", default=300.0)
+NORA_VOICE_MAX_UTTERANCE_BYTES = env.int("NORA_VOICE_MAX_UTTERANCE_BYTES", default=10 * 1024 * 1024)
 
 # Logging ------------------------------------------------------------------------
 

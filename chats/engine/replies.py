@@ -312,6 +312,15 @@ async def reply_begin(
     return turn
 
 
+async def utterance_record(*, user: User, conversation_id, text: str) -> None:
+    """Save words spoken to a socket that closed before the turn ended; no reply is started."""
+    classification = message_classify(text=text)
+    await database_sync_to_async(services.message_user_record)(
+        user=user, conversation_id=conversation_id, text=text, source=Message.Source.VOICE,
+        categories=list(classification.detected_categories),
+    )
+
+
 def _notice_text(classification: Classification) -> str:
     notice = emergency_notice_build(classification=classification)
     return f"{notice}\n\n" if notice else ""

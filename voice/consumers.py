@@ -1,0 +1,229 @@
+"""The real-time voice socket: speech in, transcripts and the reply engine's answer out.
+
+Protocol (the API document's): the client sends `start_talking`, `audio_chunk`, `stop_talking`
+and `ping`; the server sends `status`, `partial_transcript`, `final_transcript`, `ai_response`,
+`title`, `error` and `pong`. Bad input gets one `error` and the socket stays open.
+"""
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import time
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from accounts.middleware import AUTH_REQUIRED
+from chats.engine.replies import ReplyChunk, ReplyDone, ReplyFailed, ReplyStart, ReplyTurn, reply_begin, utterance_record
+from chats.models import Message
+from chats.personalities import PERSONALITIES
+from nora.errors import ApplicationError
+
+from . import services
+from .stt import AudioFormat, SpeechToTextError, TranscriptionSession, speech_to_text
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_BAD_REQUEST = 4400
+
+
+class VoiceConsumer(AsyncWebsocketConsumer):
+    conversation_id = None
+    personality: str | None = None
+    audio_format = AudioFormat()
+    closed = False
+
+    async def connect(self) -> None:
+        self.listening: TranscriptionSession | None = None
+        self.utterance_started = 0.0
+        self.utterance_bytes = 0
+        self.turn_task: asyncio.Task | None = None
+        self.reply: ReplyTurn | None = None
+
+        await self.accept()
+        self.user = self.scope["user"]
+        if not self.user.is_authenticated:
+            await self.error(AUTH_REQUIRED)
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        try:
+            self.audio_format, self.personality = services.voice_options_parse(query_string=self.scope["query_string"])
+        except ApplicationError as error:
+            await self.error(error.message)
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        conversation = await services.voice_conversation_resolve(
+            user=self.user,
+            chat_session_id=self.scope["url_route"]["kwargs"]["chat_session_id"],
+            personality=self.personality,
+        )
+        self.conversation_id = conversation.id
+        await self.send_json({"type": "status", "message": "Connected", "session_id": str(conversation.id)})
+
+    async def disconnect(self, code) -> None:
+        self.closed = True
+        if getattr(self, "listening", None) is not None:
+            session, self.listening = self.listening, None
+            await self._utterance_keep(session)
+        if getattr(self, "turn_task", None) is not None and not self.turn_task.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self.turn_task), settings.NORA_STT_FINALIZE_TIMEOUT_SECONDS + 1)
+            except TimeoutError:
+                self.turn_task.cancel()
+        if getattr(self, "reply", None) is not None:
+            self.reply.interrupt(status=Message.Status.INCOMPLETE)
+            await self.reply.wait()
+
+    # Frames -----------------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        if bytes_data is not None:
+            await self.error("Binary frames are not supported: send JSON text frames.")
+            return
+        if len(text_data) > settings.NORA_VOICE_MAX_FRAME_BYTES:
+            await self.error("Message too large.")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.error("Messages must be JSON objects.")
+            return
+        kind = content.get("type") if isinstance(content, dict) else None
+        handler = {
+            "ping": self.ping,
+            "start_talking": self.start_talking,
+            "audio_chunk": self.audio_chunk,
+            "stop_talking": self.stop_talking,
+        }.get(kind if isinstance(kind, str) else "")
+        if handler is None:
+            await self.error("Unknown message type.")
+            return
+        await handler(content)
+
+    async def ping(self, content: dict) -> None:
+        await self.send_json({"type": "pong", "timestamp": content.get("timestamp")})
+
+    async def start_talking(self, content: dict) -> None:
+        if self.reply is not None:
+            # Barge-in: the person speaks over the reply; keep what it said so far.
+            self.reply.interrupt(status=Message.Status.INCOMPLETE)
+        if self.listening is not None:
+            await self.listening.close()
+            self.listening = None
+        try:
+            self.listening = await speech_to_text().session_open(
+                audio_format=self.audio_format, on_partial=self._partial_send
+            )
+        except SpeechToTextError as error:
+            await self.error(error.message)
+            return
+        self.utterance_started = time.monotonic()
+        self.utterance_bytes = 0
+        await self.send_json({"type": "status", "message": "Listening... Speak now"})
+
+    async def audio_chunk(self, content: dict) -> None:
+        if self.listening is None:
+            await self.error("Send start_talking before audio_chunk.")
+            return
+        data = content.get("data")
+        if not isinstance(data, str) or not data:
+            await self.error("audio_chunk needs base64 audio in data.")
+            return
+        try:
+            chunk = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            await self.error("Audio data is not valid base64.")
+            return
+        if len(chunk) > settings.NORA_VOICE_MAX_CHUNK_BYTES:
+            await self.error(f"Audio chunk too large: at most {settings.NORA_VOICE_MAX_CHUNK_BYTES // 1024} KiB.")
+            return
+        self.utterance_bytes += len(chunk)
+        too_long = time.monotonic() - self.utterance_started > settings.NORA_VOICE_MAX_UTTERANCE_SECONDS
+        if too_long or self.utterance_bytes > settings.NORA_VOICE_MAX_UTTERANCE_BYTES:
+            # What was said so far is still answered; the rest of this utterance is not taken.
+            await self.error("This message is too long; Nora will answer what you said so far.")
+            await self.stop_talking({})
+            return
+        await self.listening.audio_send(chunk=chunk)
+
+    async def stop_talking(self, content: dict) -> None:
+        if self.listening is None:
+            await self.error("Send start_talking before stop_talking.")
+            return
+        session, self.listening = self.listening, None
+        self.turn_task = asyncio.create_task(self._turn(session))
+
+    # A spoken turn -----------------------------------------------------------------------
+
+    async def _turn(self, session: TranscriptionSession) -> None:
+        try:
+            text = (await session.transcript_finish()).strip()
+        except SpeechToTextError as error:
+            await self.error(error.message)
+            return
+        finally:
+            await session.close()
+        if not text:
+            await self.send_json({"type": "status", "message": "No speech detected"})
+            return
+        await self.send_json({"type": "final_transcript", "text": text})
+        try:
+            turn = await reply_begin(
+                user=self.user, conversation_id=self.conversation_id, text=text, personality=self.personality,
+                source=Message.Source.VOICE, keep_user_message_on_conflict=True,
+            )
+        except ApplicationError as error:
+            await self.error(error.message)
+            return
+        self.reply = turn
+        try:
+            await self._reply_forward(turn)
+        finally:
+            if self.reply is turn:
+                self.reply = None
+
+    async def _reply_forward(self, turn: ReplyTurn) -> None:
+        async for event in turn.events():
+            if isinstance(event, ReplyStart):
+                if event.title:
+                    await self.send_json({"type": "title", "text": event.title})
+            elif isinstance(event, ReplyChunk):
+                await self.send_json({"type": "ai_response", "text": event.text, "is_complete": False})
+            elif isinstance(event, ReplyDone):
+                if event.title:
+                    await self.send_json({"type": "title", "text": event.title})
+                if event.status == Message.Status.INCOMPLETE:
+                    return
+                response = {"type": "ai_response", "text": event.text, "is_complete": True, "status": event.status}
+                if event.disclaimer:
+                    response["disclaimer"] = event.disclaimer
+                await self.send_json(response)
+            elif isinstance(event, ReplyFailed):
+                await self.error(event.message)
+
+    async def _utterance_keep(self, session: TranscriptionSession) -> None:
+        """The socket closed mid-utterance: save what was said, without starting a reply."""
+        try:
+            text = (await session.transcript_finish()).strip()
+        except SpeechToTextError:
+            text = ""
+        finally:
+            await session.close()
+        if text:
+            await utterance_record(user=self.user, conversation_id=self.conversation_id, text=text)
+
+    # Sending -------------------------------------------------------------------------------
+
+    async def _partial_send(self, text: str) -> None:
+        await self.send_json({"type": "partial_transcript", "text": text})
+
+    async def error(self, message: str) -> None:
+        await self.send_json({"type": "error", "message": message})
+
+    async def send_json(self, content: dict) -> None:
+        if self.closed:
+            return
+        await self.send(text_data=json.dumps(content, ensure_ascii=False))
