@@ -4,7 +4,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 
-from chats.personalities import DEFAULT_PERSONALITY, PERSONALITIES
+from chats.personalities import DEFAULT_PERSONALITY, PERSONALITY_CHOICES
 
 
 class UserManager(BaseUserManager):
@@ -29,7 +29,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     default_personality = models.CharField(
         max_length=32,
         default=DEFAULT_PERSONALITY,
-        choices=[(key, p.name) for key, p in PERSONALITIES.items()],
+        choices=PERSONALITY_CHOICES,
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from chats.personalities import PERSONALITIES
+from chats.personalities import PERSONALITY_CHOICES
 from nora.api import UTCDateTimeField
 
 
@@ -31,7 +31,7 @@ class UserOutput(serializers.Serializer):
 class UserUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     due_date = serializers.DateField(required=False, allow_null=True)
-    default_personality = serializers.ChoiceField(choices=sorted(PERSONALITIES), required=False)
+    default_personality = serializers.ChoiceField(choices=PERSONALITY_CHOICES, required=False)
 
 
 class TokensOutput(serializers.Serializer):
@@ -41,3 +41,8 @@ class TokensOutput(serializers.Serializer):
 
 class SessionOutput(TokensOutput):
     user = UserOutput()
+
+
+class WsTicketOutput(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Seconds the ticket stays valid; it works once.")

@@ -54,3 +54,5 @@ PERSONALITIES: dict[str, Personality] = {
         ),
     )
 }
+
+PERSONALITY_CHOICES = [(key, personality.name) for key, personality in PERSONALITIES.items()]

@@ -3,11 +3,11 @@ from rest_framework import serializers
 
 from nora.api import PaginationOutput, UTCDateTimeField
 
-from .personalities import PERSONALITIES
+from .personalities import PERSONALITY_CHOICES
 
 
 class ConversationCreateInput(serializers.Serializer):
-    personality = serializers.ChoiceField(choices=sorted(PERSONALITIES), required=False, allow_null=True)
+    personality = serializers.ChoiceField(choices=PERSONALITY_CHOICES, required=False, allow_null=True)
 
 
 class TitleInput(serializers.Serializer):
@@ -57,7 +57,7 @@ class PersonalityOutput(serializers.Serializer):
 
 class MessageInput(serializers.Serializer):
     message = serializers.CharField(max_length=settings.NORA_MESSAGE_MAX_CHARS, allow_blank=False)
-    personality = serializers.ChoiceField(choices=sorted(PERSONALITIES), required=False, allow_null=True)
+    personality = serializers.ChoiceField(choices=PERSONALITY_CHOICES, required=False, allow_null=True)
 
 
 class ReplyStopOutput(serializers.Serializer):

@@ -30,6 +30,20 @@ ALLOWED_HOSTS = env.list(
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# HTTPS. Behind a TLS-terminating proxy, set NORA_TRUSTED_PROXY so its X-Forwarded-Proto is believed.
+NORA_TRUSTED_PROXY = env.int("NORA_TRUSTED_PROXY", default=0)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+if NORA_TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+X_FRAME_OPTIONS = "DENY"
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -170,11 +184,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {"PersonalityEnum": "chats.personalities.PERSONALITY_CHOICES"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "chats.schema.message_stream_path_add",
     ],
 }
+
+# Login and registration throttles.
+NORA_AUTH_ADDRESS_ATTEMPTS = env.int("NORA_AUTH_ADDRESS_ATTEMPTS", default=30)
+NORA_AUTH_ACCOUNT_FAILURES = env.int("NORA_AUTH_ACCOUNT_FAILURES", default=10)
+NORA_AUTH_WINDOW_SECONDS = env.int("NORA_AUTH_WINDOW_SECONDS", default=15 * 60)
+NORA_WS_TICKET_SECONDS = env.int("NORA_WS_TICKET_SECONDS", default=60)
 
 # Reply engine ---------------------------------------------------------------
 
@@ -203,6 +224,11 @@ NORA_SSE_KEEPALIVE_SECONDS = env.float("NORA_SSE_KEEPALIVE_SECONDS", default=15.
 NORA_REPLY_SAVE_INTERVAL_SECONDS = env.float("NORA_REPLY_SAVE_INTERVAL_SECONDS", default=1.0)
 # A reply whose row has not been touched for this long has no live generator.
 NORA_REPLY_STALE_SECONDS = env.float("NORA_REPLY_STALE_SECONDS", default=30.0)
+
+# Per-user limits on model calls, shared by text and voice.
+NORA_RATE_MESSAGES_PER_MINUTE = env.int("NORA_RATE_MESSAGES_PER_MINUTE", default=10)
+NORA_QUOTA_MESSAGES_PER_DAY = env.int("NORA_QUOTA_MESSAGES_PER_DAY", default=300)
+NORA_QUOTA_TOKENS_PER_DAY = env.int("NORA_QUOTA_TOKENS_PER_DAY", default=600_000)
 
 # Safety -----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production")
 os.environ.setdefault("NORA_LLM_PROVIDER", "offline")
 os.environ.setdefault("NORA_STT_PROVIDER", "offline")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 from nora.settings import *  # noqa: E402,F403
 

@@ -41,7 +41,7 @@ def test_openapi_schema_describes_every_endpoint(anon):
     assert response.status_code == 200
     paths = response.json()["paths"]
     for path in ["/auth/register", "/auth/login", "/auth/refresh", "/auth/logout", "/auth/me", "/chats",
-                 "/chats/{id}", "/chats/{id}/title", "/personalities"]:
+                 "/chats/{id}", "/chats/{id}/title", "/chats/{id}/stop", "/chats/{session_id}/message", "/personalities"]:
         assert any(p.rstrip("/") == path for p in paths), path
 
 
@@ -65,3 +65,29 @@ def test_unknown_path_is_a_json_404(anon):
     assert response.status_code == 404
     assert response.json() == {"message": "Not found.", "errors": {}}
 
+
+
+def test_schema_describes_the_stream_and_its_errors(anon):
+    operation = anon.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]["/chats/{session_id}/message"]["post"]
+    assert "text/event-stream" in operation["responses"]["200"]["content"]
+    assert {"400", "401", "404", "409"} <= set(operation["responses"])
+    events = operation["responses"]["200"]["content"]["text/event-stream"]["schema"]["oneOf"]
+    assert {event["properties"]["type"]["enum"][0] for event in events} == {"start", "chunk", "done", "error"}
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    result = run_django(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DEBUG="0", SECRET_KEY="a-real-production-secret-key-that-is-long-and-random-0123456789",
+        ALLOWED_HOSTS="nora.example", SECURE_SSL_REDIRECT="1",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_health_checks_are_exempt_from_the_https_redirect(anon, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert anon.get("/healthz").status_code == 200
+    assert anon.get("/readyz").status_code == 200
+    assert anon.get("/personalities").status_code == 301
