@@ -1,3 +1,4 @@
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -6,6 +7,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from nora.api import envelope, validated
 
 from . import services
+from .throttles import client_address
 from .serializers import (
     LoginInput,
     RefreshInput,
@@ -14,6 +16,7 @@ from .serializers import (
     TokensOutput,
     UserOutput,
     UserUpdateInput,
+    WsTicketOutput,
 )
 
 
@@ -37,14 +40,18 @@ class AuthViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["post"])
     def register(self, request):
         data = validated(RegisterInput, request.data)
-        user = services.user_register(email=data["email"], password=data["password"], name=data["name"])
+        user = services.user_register(
+            email=data["email"], password=data["password"], name=data["name"], client_address=client_address(request)
+        )
         return envelope("Account created successfully", _session(user), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=LoginInput, responses={200: _enveloped("LoginResponse", SessionOutput())})
     @action(detail=False, methods=["post"])
     def login(self, request):
         data = validated(LoginInput, request.data)
-        user = services.user_login(email=data["email"], password=data["password"])
+        user = services.user_login(
+            email=data["email"], password=data["password"], client_address=client_address(request)
+        )
         return envelope("Logged in successfully", _session(user))
 
     @extend_schema(request=RefreshInput, responses={200: _enveloped("RefreshResponse", TokensOutput())})
@@ -59,6 +66,16 @@ class AuthViewSet(viewsets.GenericViewSet):
         data = validated(RefreshInput, request.data)
         services.token_revoke(refresh=data["refresh"])
         return envelope("Logged out successfully")
+
+
+class WsTicketViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={201: _enveloped("WsTicketResponse", WsTicketOutput())})
+    def create(self, request):
+        ticket = services.ws_ticket_issue(user=request.user)
+        data = WsTicketOutput({"ticket": ticket, "expires_in": settings.NORA_WS_TICKET_SECONDS}).data
+        return envelope("Ticket issued", data, status=status.HTTP_201_CREATED)
 
 
 class MeViewSet(viewsets.GenericViewSet):

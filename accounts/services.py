@@ -1,6 +1,10 @@
 """Writes for accounts: registration, login, tokens, profile."""
 
+import secrets
+
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.cache import cache
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
@@ -9,6 +13,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from nora.errors import ApplicationError
 
+from . import throttles
 from .models import User
 from .selectors import user_email_taken
 
@@ -22,7 +27,8 @@ def user_tokens_issue(*, user: User) -> dict:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-def user_register(*, email: str, password: str, name: str = "") -> User:
+def user_register(*, email: str, password: str, name: str = "", client_address: str) -> User:
+    throttles.auth_attempt_count(address=client_address)
     email = email.strip().lower()
     if user_email_taken(email=email):
         raise ApplicationError(
@@ -37,10 +43,13 @@ def user_register(*, email: str, password: str, name: str = "") -> User:
     return User.objects.create_user(email=email, password=password, name=name)
 
 
-def user_login(*, email: str, password: str) -> User:
+def user_login(*, email: str, password: str, client_address: str) -> User:
+    throttles.auth_attempt_count(address=client_address)
+    throttles.login_attempt_reserve(email=email)
     user = authenticate(username=email.strip().lower(), password=password)
     if user is None:
         raise AuthenticationError("Incorrect email or password.")
+    throttles.login_attempt_succeeded(email=email)
     return user
 
 
@@ -70,3 +79,23 @@ def user_update(*, user: User, data: dict) -> User:
     user.full_clean(exclude=["password"])
     user.save(update_fields=[field for field in ("name", "due_date", "default_personality") if field in data])
     return user
+
+
+def _ws_ticket_key(ticket: str) -> str:
+    return f"ws-ticket:{ticket}"
+
+
+def ws_ticket_issue(*, user: User) -> str:
+    """A single-use ticket for the voice socket, so no long-lived token travels in a URL."""
+    ticket = secrets.token_urlsafe(32)
+    cache.set(_ws_ticket_key(ticket), str(user.id), timeout=settings.NORA_WS_TICKET_SECONDS)
+    return ticket
+
+
+def ws_ticket_redeem(*, ticket: str) -> User | None:
+    key = _ws_ticket_key(ticket)
+    user_id = cache.get(key)
+    # Deleting is atomic: of two sockets racing with one ticket, only one deletes it.
+    if user_id is None or not cache.delete(key):
+        return None
+    return User.objects.filter(id=user_id, is_active=True).first()
