@@ -17,7 +17,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from nora.errors import ApplicationError, error_body, json_error
+from nora.errors import ApplicationError, TooManyRequestsError, json_error
 
 from .engine.replies import ReplyChunk, ReplyDone, ReplyEvent, ReplyFailed, ReplyStart, ReplyTurn, reply_begin
 from .serializers import MessageInput
@@ -90,10 +90,8 @@ async def message_stream(request: HttpRequest, session_id) -> HttpResponse:
             personality=serializer.validated_data.get("personality"),
         )
     except ApplicationError as error:
-        return HttpResponse(
-            json.dumps(error_body(error.message, error.errors)), status=error.status_code,
-            content_type="application/json",
-        )
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyRequestsError) else None
+        return json_error(error.message, status_code=error.status_code, errors=error.errors, headers=headers)
     response = StreamingHttpResponse(sse_stream(turn), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"

@@ -13,15 +13,17 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts.models import User
-from chats import services
+from chats import quotas, services
 from chats.models import Message
 from chats.safety.classifier import Classification, message_classify
 from chats.safety.notices import disclaimer_build, emergency_notice_build, safety_instructions_build
+from nora.errors import TooManyRequestsError
 
 from .prompts import history_build, system_prompt_build
 from .providers import ReplyProviderError, ReplyUsage, TextDelta, reply_provider
@@ -80,8 +82,12 @@ def replies_running() -> set["ReplyTurn"]:
 class ReplyTurn:
     """A reply being generated. Read its events with `events()`; end it early with `interrupt()`."""
 
-    def __init__(self, *, record: services.TurnRecord, classification: Classification, system: str) -> None:
+    def __init__(
+        self, *, record: services.TurnRecord, classification: Classification, system: str, model_allowed: bool = True
+    ) -> None:
         self.record = record
+        self.user_id = record.conversation.user_id
+        self._model_allowed = model_allowed
         self.reply_id = record.reply.id
         self.conversation_id = record.conversation.id
         self.classification = classification
@@ -164,8 +170,9 @@ class ReplyTurn:
                 # anything the model says, so it never depends on the model.
                 self._emit_start()
                 self._emit(ReplyChunk(text=self.text))
-            self._generation = asyncio.create_task(self._consume())
-            usage = await self._generation
+            if self._model_allowed:
+                self._generation = asyncio.create_task(self._consume())
+                usage = await self._generation
         except asyncio.CancelledError:
             if self._final_status is None:
                 # The process is going away mid-reply: save what there is, then let it go.
@@ -218,6 +225,8 @@ class ReplyTurn:
             )
         except Exception:
             logger.exception("Could not save the finished reply", extra={"reply_id": str(self.reply_id)})
+        if usage is not None:
+            await sync_to_async(quotas.tokens_charge)(user_id=self.user_id, tokens=usage.input_tokens + usage.output_tokens)
 
     async def _save_periodically(self) -> None:
         """Save the text as it grows, and show the row is alive while the model is silent."""
@@ -288,26 +297,39 @@ async def reply_begin(
     """Classify and save the user's message, then start generating the reply.
 
     Raises NotFoundError for a conversation that is not the user's, ConflictError while
-    another reply in the conversation is being generated.
+    another reply in the conversation is being generated, TooManyRequestsError over the
+    user's limits: except for an emergency, which is answered with the safety notice alone.
     """
     classification = message_classify(text=text)
-    record = await database_sync_to_async(services.turn_begin)(
-        user=user,
-        conversation_id=conversation_id,
-        text=text,
-        personality=personality,
-        source=source,
-        categories=list(classification.detected_categories),
-        disclaimer=disclaimer_build(classification=classification),
-        notice=_notice_text(classification),
-        keep_user_message_on_conflict=keep_user_message_on_conflict,
-    )
+    model_allowed = True
+    try:
+        await sync_to_async(quotas.model_call_reserve)(user_id=user.id)
+    except TooManyRequestsError:
+        if not classification.is_emergency:
+            raise
+        model_allowed = False
+    try:
+        record = await database_sync_to_async(services.turn_begin)(
+            user=user,
+            conversation_id=conversation_id,
+            text=text,
+            personality=personality,
+            source=source,
+            categories=list(classification.detected_categories),
+            disclaimer=disclaimer_build(classification=classification),
+            notice=_notice_text(classification),
+            keep_user_message_on_conflict=keep_user_message_on_conflict,
+        )
+    except Exception:
+        if model_allowed:
+            await sync_to_async(quotas.model_call_refund)(user_id=user.id)
+        raise
     system = system_prompt_build(
         personality=record.reply.personality,
         user=user,
         safety_instructions=safety_instructions_build(classification=classification),
     )
-    turn = ReplyTurn(record=record, classification=classification, system=system)
+    turn = ReplyTurn(record=record, classification=classification, system=system, model_allowed=model_allowed)
     turn.start()
     return turn
 

@@ -1,0 +1,116 @@
+"""Per-user limits on model calls, shared by text and voice."""
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from chats import quotas
+from chats.models import Message
+from tests.factories import ConversationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def send(user, conversation_id, text="hello"):
+    response = await AsyncClient().post(
+        f"/chats/{conversation_id}/message", json.dumps({"message": text}), content_type="application/json",
+        headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
+    )
+    if response.streaming:
+        b"".join([chunk async for chunk in response.streaming_content])
+    return response
+
+
+@pytest.fixture
+def owner():
+    return UserFactory()
+
+
+async def conversations(owner, count):
+    return [await sync_to_async(ConversationFactory)(user=owner) for _ in range(count)]
+
+
+async def test_messages_per_minute(owner, settings):
+    settings.NORA_RATE_MESSAGES_PER_MINUTE = 2
+    chats = await conversations(owner, 3)
+    assert (await send(owner, chats[0].id)).status_code == 200
+    assert (await send(owner, chats[1].id)).status_code == 200
+    response = await send(owner, chats[2].id)
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert response.json()["message"] == "You are sending messages too quickly. Please wait a moment and try again."
+    assert not await Message.objects.filter(conversation=chats[2]).aexists()
+
+
+async def test_messages_per_day(owner, settings):
+    settings.NORA_QUOTA_MESSAGES_PER_DAY = 1
+    chats = await conversations(owner, 2)
+    assert (await send(owner, chats[0].id)).status_code == 200
+    response = await send(owner, chats[1].id)
+    assert response.status_code == 429
+    assert "today's message limit" in response.json()["message"]
+
+
+async def test_tokens_per_day(owner, settings):
+    settings.NORA_QUOTA_TOKENS_PER_DAY = 10
+    chats = await conversations(owner, 2)
+    assert (await send(owner, chats[0].id)).status_code == 200
+    response = await send(owner, chats[1].id)
+    assert response.status_code == 429
+    assert "allowance" in response.json()["message"]
+
+
+async def test_limits_are_per_user(owner, settings):
+    settings.NORA_RATE_MESSAGES_PER_MINUTE = 1
+    other = await sync_to_async(UserFactory)()
+    mine, theirs = (await conversations(owner, 1))[0], (await conversations(other, 1))[0]
+    assert (await send(owner, mine.id)).status_code == 200
+    assert (await send(other, theirs.id)).status_code == 200
+
+
+async def test_a_refused_turn_does_not_use_the_quota(owner, settings):
+    settings.NORA_RATE_MESSAGES_PER_MINUTE = 1
+    chat = (await conversations(owner, 1))[0]
+    assert (await send(owner, "00000000-0000-0000-0000-000000000000")).status_code == 404
+    assert (await send(owner, chat.id)).status_code == 200
+
+
+async def test_an_emergency_over_the_limit_still_gets_the_notice(owner, settings):
+    settings.NORA_RATE_MESSAGES_PER_MINUTE = 1
+    settings.NORA_EMERGENCY_NUMBER = "911"
+    chats = await conversations(owner, 2)
+    await send(owner, chats[0].id)
+    response = await send(owner, chats[1].id, "im 30 weeks and bleeding a lot")
+    assert response.status_code == 200
+    reply = await Message.objects.filter(conversation=chats[1], sender="ai").afirst()
+    assert "911" in reply.message and reply.model == ""
+
+
+def test_the_limit_holds_under_concurrent_requests(settings, user):
+    """Twenty threads reserving at once: exactly the limit gets through."""
+    settings.NORA_RATE_MESSAGES_PER_MINUTE = 5
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nora.errors import TooManyRequestsError
+
+    def reserve() -> bool:
+        try:
+            quotas.model_call_reserve(user_id=user.id)
+            return True
+        except TooManyRequestsError:
+            return False
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(lambda _: reserve(), range(20)))
+    assert results.count(True) == 5
+
+
+async def test_concurrent_sends_cannot_pass_the_limit_together(owner, settings):
+    settings.NORA_RATE_MESSAGES_PER_MINUTE = 3
+    chats = await conversations(owner, 8)
+    responses = await asyncio.gather(*(send(owner, chat.id) for chat in chats))
+    assert sorted(r.status_code for r in responses) == [200] * 3 + [429] * 5
