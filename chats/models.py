@@ -4,9 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .personalities import DEFAULT_PERSONALITY, PERSONALITIES
-
-PERSONALITY_CHOICES = [(key, personality.name) for key, personality in PERSONALITIES.items()]
+from .personalities import DEFAULT_PERSONALITY, PERSONALITY_CHOICES
 
 
 class Conversation(models.Model):
@@ -77,3 +75,26 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_sender_display()} message {self.id}"
+
+
+class ConversationAccess(models.Model):
+    """A staff member opened a conversation, or one of its messages, in the admin.
+
+    The record outlives both people and conversation: the links fall back to null, and the
+    staff member's email and the conversation's id stay as they were at the time.
+    """
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    staff_email = models.EmailField()
+    conversation = models.ForeignKey(Conversation, on_delete=models.SET_NULL, null=True, related_name="+")
+    conversation_ref = models.UUIDField(db_index=True, help_text="The conversation's id, kept after it is deleted.")
+    message_ref = models.UUIDField(null=True, blank=True, help_text="Set when a single message was opened.")
+    accessed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-accessed_at", "-id"]
+        verbose_name = "conversation access"
+        verbose_name_plural = "conversation accesses"
+
+    def __str__(self) -> str:
+        return f"{self.staff_email} opened {self.conversation_ref} at {self.accessed_at:%Y-%m-%d %H:%M:%S}"
