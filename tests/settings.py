@@ -19,3 +19,7 @@ NORA_STT_KEEPALIVE_SECONDS = 0.2
 NORA_STT_FINALIZE_TIMEOUT_SECONDS = 1.0
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 NORA_TITLE_WAIT_SECONDS = 1.0
+
+# Several test runs can share one PostgreSQL server (CI, a developer's second terminal).
+if os.environ.get("NORA_TEST_DATABASE"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["NORA_TEST_DATABASE"]}  # noqa: F405

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4001
 CLOSE_BAD_REQUEST = 4400
+CLOSE_TOO_MANY = 4429
 
 
 class VoiceConsumer(AsyncWebsocketConsumer):
@@ -35,6 +37,7 @@ class VoiceConsumer(AsyncWebsocketConsumer):
     personality: str | None = None
     audio_format = AudioFormat()
     closed = False
+    holds_socket_slot = False
 
     async def connect(self) -> None:
         self.listening: TranscriptionSession | None = None
@@ -55,6 +58,11 @@ class VoiceConsumer(AsyncWebsocketConsumer):
             await self.error(error.message)
             await self.close(code=CLOSE_BAD_REQUEST)
             return
+        if not await sync_to_async(services.voice_socket_claim)(user_id=self.user.id):
+            await self.error("Too many open voice connections. Close one and try again.")
+            await self.close(code=CLOSE_TOO_MANY)
+            return
+        self.holds_socket_slot = True
         conversation = await services.voice_conversation_resolve(
             user=self.user,
             chat_session_id=self.scope["url_route"]["kwargs"]["chat_session_id"],
@@ -76,10 +84,14 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         if getattr(self, "reply", None) is not None:
             self.reply.interrupt(status=Message.Status.INCOMPLETE)
             await self.reply.wait()
+        if self.holds_socket_slot:
+            await sync_to_async(services.voice_socket_release)(user_id=self.user.id)
 
     # Frames -----------------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
+        if self.conversation_id is None:
+            return  # refused at connect; the close is on its way
         if bytes_data is not None:
             await self.error("Binary frames are not supported: send JSON text frames.")
             return

@@ -2,6 +2,8 @@ import uuid
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.core.cache import cache
 
 from accounts.models import User
 from chats import services as chat_services
@@ -41,3 +43,30 @@ def voice_conversation_resolve(*, user: User, chat_session_id: str, personality:
     if conversation is None:
         conversation = chat_services.conversation_create(user=user, personality=personality)
     return conversation
+
+
+def _socket_count_key(user_id) -> str:
+    return f"voice-sockets:{user_id}"
+
+
+# A process that dies without releasing its slots cannot lock a user out for longer than this.
+SOCKET_COUNT_TTL = 6 * 60 * 60
+
+
+def voice_socket_claim(*, user_id) -> bool:
+    """Take one of the user's open-socket slots, atomically across processes."""
+    key = _socket_count_key(user_id)
+    cache.add(key, 0, timeout=SOCKET_COUNT_TTL)
+    if cache.incr(key) > settings.NORA_VOICE_MAX_SOCKETS_PER_USER:
+        cache.decr(key)
+        return False
+    cache.touch(key, SOCKET_COUNT_TTL)
+    return True
+
+
+def voice_socket_release(*, user_id) -> None:
+    try:
+        if cache.decr(_socket_count_key(user_id)) < 0:
+            cache.set(_socket_count_key(user_id), 0, timeout=SOCKET_COUNT_TTL)
+    except ValueError:
+        pass

@@ -354,3 +354,27 @@ async def test_an_utterance_past_its_time_limit_is_ended(deepgram, owner, settin
     assert any(m["type"] == "error" and "too long" in m["message"] for m in messages)
     await communicator.disconnect()
 
+
+
+async def test_open_sockets_per_user_are_limited(owner, settings):
+    settings.NORA_VOICE_MAX_SOCKETS_PER_USER = 2
+    first, _ = await connected(owner)
+    second, _ = await connected(owner)
+    third = await connect(owner)
+    assert (await receive(third))["message"] == "Too many open voice connections. Close one and try again."
+    assert (await third.receive_output(timeout=2))["code"] == 4429
+    await first.disconnect()
+    fourth, _ = await connected(owner)
+    await second.disconnect()
+    await fourth.disconnect()
+
+
+async def test_over_the_message_rate_the_socket_gets_an_error(deepgram, owner, settings):
+    settings.NORA_RATE_MESSAGES_PER_MINUTE = 0
+    communicator, session_id = await connected(owner)
+    await speak(communicator, words=2)
+    await communicator.send_json_to({"type": "stop_talking"})
+    messages = await receive_until(communicator, "error")
+    assert "too quickly" in messages[-1]["message"]
+    await still_usable(communicator)
+    await communicator.disconnect()
