@@ -156,6 +156,12 @@ def reply_progress_save(*, reply_id, text: str) -> None:
     )
 
 
+def reply_abandon(*, reply_id, text: str) -> None:
+    Message.objects.filter(id=reply_id, status=Message.Status.STREAMING).update(
+        message=text, status=Message.Status.INCOMPLETE, updated_at=timezone.now()
+    )
+
+
 def reply_finish(
     *, reply_id, conversation_id, text: str, status: str, model: str = "", input_tokens=None, output_tokens=None
 ) -> None:

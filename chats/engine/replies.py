@@ -6,7 +6,9 @@ reply outlives the request that asked for it and is saved even if nobody is list
 """
 
 import asyncio
+import atexit
 import contextvars
+import functools
 import logging
 import time
 import uuid
@@ -79,6 +81,23 @@ def replies_running() -> set["ReplyTurn"]:
     return set(_running)
 
 
+@functools.cache
+def _shutdown_hook_install() -> None:
+    atexit.register(replies_abandon)
+
+
+def replies_abandon() -> None:
+    """The server is exiting (SIGTERM, a deploy): save every reply it was generating as incomplete.
+
+    Runs after the event loop has stopped, so plain synchronous ORM calls are safe here.
+    """
+    for turn in list(_running):
+        try:
+            services.reply_abandon(reply_id=turn.reply_id, text=turn.text)
+        except Exception:
+            logger.exception("Could not save an abandoned reply", extra={"reply_id": str(turn.reply_id)})
+
+
 class ReplyTurn:
     """A reply being generated. Read its events with `events()`; end it early with `interrupt()`."""
 
@@ -112,6 +131,7 @@ class ReplyTurn:
         if self.title_is_new:
             self._title_task = asyncio.create_task(self._title_generate(), context=contextvars.Context())
         self._task = asyncio.create_task(self._run(), context=contextvars.Context())
+        _shutdown_hook_install()
         _running.add(self)
         self._task.add_done_callback(lambda _: _running.discard(self))
 
