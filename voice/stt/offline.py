@@ -31,9 +31,13 @@ _idle_decoders_lock = threading.Lock()
 
 def _decoder_take() -> Decoder:
     with _idle_decoders_lock:
-        if _idle_decoders:
-            return _idle_decoders.pop()
-    return Decoder(loglevel="FATAL")
+        decoder = _idle_decoders.pop() if _idle_decoders else None
+    if decoder is None:
+        return Decoder(loglevel="FATAL")
+    # The cepstral mean adapts to the last speaker and microphone; a new session starts from
+    # the model's own, so that what one person said does not colour the next one's transcript.
+    decoder.set_cmn(decoder.config["cmninit"])
+    return decoder
 
 
 def _decoder_give(decoder: Decoder) -> None:
