@@ -1,4 +1,6 @@
 from django.conf import settings
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_media_type_object
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -6,14 +8,16 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from nora.api import envelope, validated
 
-from . import services
+from . import selectors, services
 from .throttles import client_address
 from .serializers import (
+    AccountDeleteInput,
     LoginInput,
     RefreshInput,
     RegisterInput,
     SessionOutput,
     TokensOutput,
+    UserExportOutput,
     UserOutput,
     UserUpdateInput,
     WsTicketOutput,
@@ -78,8 +82,31 @@ class WsTicketViewSet(viewsets.GenericViewSet):
         return envelope("Ticket issued", data, status=status.HTTP_201_CREATED)
 
 
+class _DeleteBodySchema(AutoSchema):
+    """Spectacular documents request bodies for PUT, PATCH and POST only; account deletion
+    takes the password in its DELETE body, so document that one too."""
+
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        serializer = self.get_request_serializer() if self.method == "DELETE" else None
+        if body is None and serializer is not None:
+            schema, required = self._get_request_for_media_type(serializer, direction)
+            body = {"content": {"application/json": build_media_type_object(schema)}, "required": required}
+        return body
+
+
+_ERROR = inline_serializer(
+    name="ErrorResponse",
+    fields={
+        "message": serializers.CharField(),
+        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+    },
+)
+
+
 class MeViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
+    schema = _DeleteBodySchema()
 
     @extend_schema(responses={200: _enveloped("ProfileResponse", UserOutput())})
     def retrieve(self, request):
@@ -90,3 +117,25 @@ class MeViewSet(viewsets.GenericViewSet):
         data = validated(UserUpdateInput, request.data)
         user = services.user_update(user=request.user, data=data)
         return envelope("Profile updated successfully", UserOutput(user).data)
+
+    @extend_schema(
+        request=AccountDeleteInput,
+        responses={200: _enveloped("AccountDeleteResponse", None), 400: _ERROR, 401: _ERROR, 429: _ERROR},
+        description="Delete the account and everything it owns. The password is required; "
+        "a wrong one is 400 with `errors.password`. Afterwards every token of the account is rejected.",
+    )
+    def destroy(self, request):
+        data = validated(AccountDeleteInput, request.data)
+        services.user_delete(user=request.user, password=data["password"])
+        return envelope("Account deleted")
+
+    @extend_schema(
+        responses={200: _enveloped("AccountExportResponse", UserExportOutput()), 401: _ERROR},
+        description="Everything Nora stores about the caller, as JSON; sent as an attachment for saving.",
+    )
+    @action(detail=False, methods=["get"])
+    def export(self, request):
+        export = selectors.user_export_get(user=request.user)
+        response = envelope("Your data export is ready", UserExportOutput(export).data)
+        response["Content-Disposition"] = f'attachment; filename="nora-export-{export.exported_at:%Y-%m-%d}.json"'
+        return response

@@ -1,14 +1,16 @@
-"""Writes for accounts: registration, login, tokens, profile."""
+"""Writes for accounts: registration, login, tokens, profile, account deletion."""
 
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.core.cache import cache
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from nora.errors import ApplicationError
@@ -99,3 +101,19 @@ def ws_ticket_redeem(*, ticket: str) -> User | None:
     if user_id is None or not cache.delete(key):
         return None
     return User.objects.filter(id=user_id, is_active=True).first()
+
+
+def user_delete(*, user: User, password: str) -> None:
+    """Delete the account and everything it owns: conversations, messages and token records.
+
+    The password proves the person is asking, not only someone holding their token; wrong
+    guesses count against the same per-account budget as logins.
+    """
+    throttles.login_attempt_reserve(email=user.email)
+    if not user.check_password(password):
+        raise ApplicationError("Incorrect password.", errors={"password": ["Incorrect password."]})
+    with transaction.atomic():
+        # simplejwt would keep these rows with the user set to null; they are the user's, so they go too.
+        OutstandingToken.objects.filter(user=user).delete()
+        user.delete()
+    throttles.login_attempt_succeeded(email=user.email)
