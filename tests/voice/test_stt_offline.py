@@ -90,6 +90,7 @@ async def test_close_mid_utterance_is_clean_and_idempotent(question_audio):
     await session.close()
     await session.close()
     await session.audio_send(chunk=question_audio[:CHUNK_BYTES])
+    assert await session.transcript_finish() == ""
 
     # The decoder it gives back is clean for the next session.
     session = await OfflineSpeechToText().session_open(audio_format=LINEAR16, on_partial=Partials())

@@ -83,7 +83,6 @@ class DeepgramSession:
         self._heard = False
         self._failure: SpeechToTextError | None = None
         self._closing = False
-        self._closed = False
         # Set by the `from_finalize` result and also when the stream ends, so a waiter wakes either way.
         self._finalized = asyncio.Event()
         self._metadata = asyncio.Event()
@@ -123,9 +122,9 @@ class DeepgramSession:
         return text
 
     async def close(self) -> None:
-        if self._closed:
+        if self._closing:
             return
-        self._closed = self._closing = True
+        self._closing = True
         self._keepalive.cancel()
         try:
             if not self._receiver.done():

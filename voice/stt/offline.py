@@ -106,10 +106,17 @@ class OfflineSession:
         # arrived since the last one decoded, not on a remote service that may never answer.
         if self._failure is not None:
             raise self._failure
+        if self._closed:
+            return ""
         self._odd_byte = b""
         done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._inbox.put_nowait(done)
-        return await done
+        # Waiting on the worker too means a worker that died cannot leave this waiting forever.
+        await asyncio.wait([done, self._worker], return_when=asyncio.FIRST_COMPLETED)
+        if not done.done():
+            log.warning("Offline decoder stopped before the utterance ended")
+            raise SpeechToTextError(FAILED_MESSAGE, code="provider")
+        return done.result()
 
     async def close(self) -> None:
         if self._closed:
