@@ -14,6 +14,10 @@ Tests queue scripts that successive connections consume (an empty queue falls ba
         ...
         assert deepgram_server.stream.controls == ["Finalize", "CloseStream"]
 
+Faults are scripted too: `reject_status` (or a wrong key: 401) and `drop_handshake` refuse
+the connection, `close_after_bytes` breaks it mid-utterance, `ignore_finalize` never sends
+a final result, `result_delay` slows every answer; `refused_url()` is a port nobody serves.
+
 For benchmarks it also runs on its own:
 
     python -m tests.fakes.deepgram_server --port 8766 --result-latency-ms 250
@@ -28,6 +32,7 @@ import hashlib
 import http
 import json
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -396,6 +401,14 @@ def _control_type(frame: str) -> str:
     except ValueError:
         return "?"
     return str(message.get("type", "?")) if isinstance(message, dict) else "?"
+
+
+def refused_url() -> str:
+    """A websocket base URL on 127.0.0.1 where nothing listens, so connecting is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"ws://127.0.0.1:{port}"
 
 
 @pytest.fixture

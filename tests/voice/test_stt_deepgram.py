@@ -2,12 +2,17 @@
 
 import asyncio
 import logging
-import socket
 import time
 
 import pytest
 
-from tests.fakes.deepgram_server import TEST_API_KEY, FakeDeepgramServer, Script, deepgram_server  # noqa: F401
+from tests.fakes.deepgram_server import (  # noqa: F401  (deepgram_server is a fixture)
+    TEST_API_KEY,
+    FakeDeepgramServer,
+    Script,
+    deepgram_server,
+    refused_url,
+)
 from voice.stt import AudioFormat, SpeechToTextError, speech_to_text
 from voice.stt.deepgram import MESSAGES, DeepgramSpeechToText
 from voice.stt.offline import OfflineSpeechToText
@@ -38,13 +43,6 @@ def deepgram(settings, deepgram_server: FakeDeepgramServer) -> FakeDeepgramServe
 async def speak(session, *, words: int = len(WORDS)) -> None:
     for _ in range(words):
         await session.audio_send(chunk=bytes(WORD_BYTES))
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"ws://127.0.0.1:{port}"
 
 
 async def test_partials_grow_then_finish_returns_the_utterance(deepgram):
@@ -191,7 +189,7 @@ async def test_finish_without_audio_returns_at_once(deepgram):
 
 
 async def test_connection_refused_is_an_error(deepgram, settings):
-    settings.DEEPGRAM_BASE_URL = closed_port_url()
+    settings.DEEPGRAM_BASE_URL = refused_url()
     with pytest.raises(SpeechToTextError) as raised:
         await DeepgramSpeechToText().session_open(audio_format=LINEAR16, on_partial=Partials())
 
