@@ -1,10 +1,13 @@
-"""Writes for accounts: registration, login, tokens, profile, account deletion."""
+"""Writes for accounts: registration, login, tokens, profile, account deletion, support staff."""
 
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group, Permission
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.core.cache import cache
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -117,3 +120,42 @@ def user_delete(*, user: User, password: str) -> None:
         OutstandingToken.objects.filter(user=user).delete()
         user.delete()
     throttles.login_attempt_succeeded(email=user.email)
+
+
+SUPPORT_GROUP = "Support"
+# What support staff need to read a conversation in the admin, and nothing more: the user's
+# email shows on the conversation, so no view of user profiles; no change, delete or audit rights.
+SUPPORT_PERMISSIONS = (("chats", "view_conversation"), ("chats", "view_message"))
+
+
+def support_group_ensure() -> Group:
+    """The Support group from the migration; made again, with its permissions, if it is missing."""
+    group, created = Group.objects.get_or_create(name=SUPPORT_GROUP)
+    if created:
+        wanted = Q()
+        for app_label, codename in SUPPORT_PERMISSIONS:
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(wanted))
+    return group
+
+
+def support_user_create(*, email: str, password: str) -> User:
+    """A staff account in the Support group: it can sign in to the admin and read, never a superuser."""
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError as error:
+        raise ApplicationError("Enter a valid email address.", errors={"email": error.messages}) from error
+    if user_email_taken(email=email):
+        raise ApplicationError(
+            "An account with this email already exists.",
+            errors={"email": ["An account with this email already exists."]},
+        )
+    try:
+        validate_password(password, user=User(email=email))
+    except DjangoValidationError as error:
+        raise ApplicationError("Choose a stronger password.", errors={"password": error.messages}) from error
+    with transaction.atomic():
+        user = User.objects.create_user(email=email, password=password, is_staff=True)
+        user.groups.add(support_group_ensure())
+    return user
