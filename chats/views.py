@@ -18,6 +18,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from nora.errors import ApplicationError, TooManyRequestsError, json_error
+from nora.observability import OPEN_STREAMS, conversation_id_var
 
 from .engine.replies import ReplyChunk, ReplyDone, ReplyEvent, ReplyFailed, ReplyStart, ReplyTurn, reply_begin
 from .serializers import MessageInput
@@ -46,15 +47,19 @@ def sse_encode(event: ReplyEvent) -> bytes:
 
 async def sse_stream(turn: ReplyTurn):
     keep_alive = settings.NORA_SSE_KEEPALIVE_SECONDS
-    while True:
-        try:
-            event = await asyncio.wait_for(turn.next_event(), keep_alive)
-        except TimeoutError:
-            yield KEEP_ALIVE
-            continue
-        yield sse_encode(event)
-        if isinstance(event, ReplyDone | ReplyFailed):
-            return
+    OPEN_STREAMS.inc()
+    try:
+        while True:
+            try:
+                event = await asyncio.wait_for(turn.next_event(), keep_alive)
+            except TimeoutError:
+                yield KEEP_ALIVE
+                continue
+            yield sse_encode(event)
+            if isinstance(event, ReplyDone | ReplyFailed):
+                return
+    finally:
+        OPEN_STREAMS.dec()
 
 
 async def _authenticate(request: HttpRequest):
@@ -72,6 +77,8 @@ async def message_stream(request: HttpRequest, session_id) -> HttpResponse:
     user = await _authenticate(request)
     if user is None:
         return json_error("Authentication credentials were not provided or are invalid.", status_code=401)
+    request.user = user
+    conversation_id_var.set(str(session_id))
     try:
         body = json.loads(request.body or b"{}")
     except RequestDataTooBig:

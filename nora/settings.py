@@ -33,8 +33,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # HTTPS. Behind a TLS-terminating proxy, set NORA_TRUSTED_PROXY so its X-Forwarded-Proto is believed.
 NORA_TRUSTED_PROXY = env.int("NORA_TRUSTED_PROXY", default=0)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-# Load balancers probe over plain HTTP inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Load balancers and Prometheus probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if NORA_TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "nora.observability.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -259,18 +260,34 @@ NORA_VOICE_MAX_UTTERANCE_SECONDS = env.float("NORA_VOICE_MAX_UTTERANCE_SECONDS",
 NORA_VOICE_MAX_SOCKETS_PER_USER = env.int("NORA_VOICE_MAX_SOCKETS_PER_USER", default=3)
 NORA_VOICE_MAX_UTTERANCE_BYTES = env.int("NORA_VOICE_MAX_UTTERANCE_BYTES", default=10 * 1024 * 1024)
 
-# Logging ------------------------------------------------------------------------
+# Logging and metrics ------------------------------------------------------------------
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "nora.observability.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "nora.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # Access log lines carry the full path and query string, and the voice
-        # socket's query string carries a token: Nora logs requests itself.
+        # Nora logs each request itself, without the query string (the voice socket's carries
+        # a token); Django's own request warnings would repeat it.
+        "django.request": {"level": "ERROR"},
         "django.channels.server": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
     },
 }
+# When set, GET /metrics needs `Authorization: Bearer <token>`.
+NORA_METRICS_TOKEN = env("NORA_METRICS_TOKEN", default="")

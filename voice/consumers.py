@@ -11,6 +11,7 @@ import binascii
 import json
 import logging
 import time
+import uuid
 
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -21,6 +22,7 @@ from chats.engine.replies import ReplyChunk, ReplyDone, ReplyFailed, ReplyStart,
 from chats.models import Message
 from chats.personalities import PERSONALITIES
 from nora.errors import ApplicationError
+from nora.observability import OPEN_SOCKETS, PROVIDER_ERRORS, conversation_id_var, request_id_var, user_id_var
 
 from . import services
 from .stt import AudioFormat, SpeechToTextError, TranscriptionSession, speech_to_text
@@ -47,6 +49,7 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         self.reply: ReplyTurn | None = None
 
         await self.accept()
+        request_id_var.set(uuid.uuid4().hex)
         self.user = self.scope["user"]
         if not self.user.is_authenticated:
             await self.error(AUTH_REQUIRED)
@@ -69,6 +72,11 @@ class VoiceConsumer(AsyncWebsocketConsumer):
             personality=self.personality,
         )
         self.conversation_id = conversation.id
+        user_id_var.set(str(self.user.id))
+        conversation_id_var.set(str(conversation.id))
+        self.opened_at = time.monotonic()
+        OPEN_SOCKETS.inc()
+        logger.info("voice socket open", extra={"event": "voice.open"})
         await self.send_json({"type": "status", "message": "Connected", "session_id": str(conversation.id)})
 
     async def disconnect(self, code) -> None:
@@ -86,6 +94,12 @@ class VoiceConsumer(AsyncWebsocketConsumer):
             await self.reply.wait()
         if self.holds_socket_slot:
             await sync_to_async(services.voice_socket_release)(user_id=self.user.id)
+        if self.conversation_id is not None:
+            OPEN_SOCKETS.dec()
+            logger.info(
+                "voice socket closed",
+                extra={"event": "voice.close", "latency_ms": round((time.monotonic() - self.opened_at) * 1000), "status": code},
+            )
 
     # Frames -----------------------------------------------------------------------------
 
@@ -130,6 +144,7 @@ class VoiceConsumer(AsyncWebsocketConsumer):
                 audio_format=self.audio_format, on_partial=self._partial_send
             )
         except SpeechToTextError as error:
+            PROVIDER_ERRORS.labels("stt", error.code).inc()
             await self.error(error.message)
             return
         self.utterance_started = time.monotonic()
@@ -174,6 +189,7 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         try:
             text = (await session.transcript_finish()).strip()
         except SpeechToTextError as error:
+            PROVIDER_ERRORS.labels("stt", error.code).inc()
             await self.error(error.message)
             return
         finally:

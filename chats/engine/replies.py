@@ -26,6 +26,7 @@ from chats.models import Message
 from chats.safety.classifier import Classification, message_classify
 from chats.safety.notices import disclaimer_build, emergency_notice_build, safety_instructions_build
 from nora.errors import TooManyRequestsError
+from nora.observability import FIRST_CHUNK, PROVIDER_ERRORS, TOKENS, conversation_id_var, request_id_var, user_id_var
 
 from .prompts import history_build, system_prompt_build
 from .providers import ReplyProviderError, ReplyUsage, TextDelta, reply_provider
@@ -106,6 +107,8 @@ class ReplyTurn:
     ) -> None:
         self.record = record
         self.user_id = record.conversation.user_id
+        self._began = time.monotonic()
+        self._model_spoke = False
         self._model_allowed = model_allowed
         self.reply_id = record.reply.id
         self.conversation_id = record.conversation.id
@@ -126,14 +129,24 @@ class ReplyTurn:
         return self.record.title_fallback is not None
 
     def start(self) -> None:
-        # Fresh contexts: a task started inside a request would otherwise inherit that request's
-        # thread-sensitive executor, which Django shuts down when the response is sent.
         if self.title_is_new:
-            self._title_task = asyncio.create_task(self._title_generate(), context=contextvars.Context())
-        self._task = asyncio.create_task(self._run(), context=contextvars.Context())
+            self._title_task = asyncio.create_task(self._title_generate(), context=self._context_fresh())
+        self._task = asyncio.create_task(self._run(), context=self._context_fresh())
         _shutdown_hook_install()
         _running.add(self)
         self._task.add_done_callback(lambda _: _running.discard(self))
+
+    def _context_fresh(self) -> contextvars.Context:
+        """A context carrying only the log ids.
+
+        A task started inside a request would otherwise inherit that request's thread-sensitive
+        executor, which Django shuts down when the response is sent.
+        """
+        context = contextvars.Context()
+        context.run(request_id_var.set, request_id_var.get())
+        context.run(user_id_var.set, str(self.user_id))
+        context.run(conversation_id_var.set, str(self.conversation_id))
+        return context
 
     async def events(self) -> AsyncIterator[ReplyEvent]:
         while True:
@@ -201,6 +214,7 @@ class ReplyTurn:
                 raise
             status = self._final_status
         except ReplyProviderError as error:
+            PROVIDER_ERRORS.labels("llm", error.code).inc()
             status, failure = Message.Status.ERROR, error.message
         except Exception:
             logger.exception("Reply generation failed", extra={"reply_id": str(self.reply_id)})
@@ -228,6 +242,9 @@ class ReplyTurn:
             if isinstance(event, TextDelta):
                 if not event.text:
                     continue
+                if not self._model_spoke:
+                    self._model_spoke = True
+                    FIRST_CHUNK.observe(time.monotonic() - self._began)
                 self._emit_start()
                 self.text += event.text
                 self._emit(ReplyChunk(text=event.text))
@@ -246,6 +263,8 @@ class ReplyTurn:
         except Exception:
             logger.exception("Could not save the finished reply", extra={"reply_id": str(self.reply_id)})
         if usage is not None:
+            TOKENS.labels("input").inc(usage.input_tokens)
+            TOKENS.labels("output").inc(usage.output_tokens)
             await sync_to_async(quotas.tokens_charge)(user_id=self.user_id, tokens=usage.input_tokens + usage.output_tokens)
 
     async def _save_periodically(self) -> None:
