@@ -125,7 +125,10 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "conversation", "sender", "source", "status", "primary_category", "personality", "model", "input_tokens", "output_tokens", "created_at"]
+    list_display = [
+        "id", "conversation", "sender", "source", "status", "primary_category", "personality", "model",
+        "input_tokens", "output_tokens", "created_at",
+    ]
     list_filter = ["sender", "source", "status", "primary_category", "personality", "created_at"]
     search_fields = ["message", "conversation__title", "conversation__user__email"]
     list_select_related = ["conversation"]
@@ -140,7 +143,9 @@ class MessageAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         if (message := _opened(request, response)) is not None:
-            conversation_access_record(staff=request.user, conversation_id=message.conversation_id, message_id=message.pk)
+            conversation_access_record(
+                staff=request.user, conversation_id=message.conversation_id, message_id=message.pk
+            )
         return response
 
 

@@ -20,8 +20,8 @@ DISCLAIMER = {
 def _conversation_with_messages(user: User, count: int) -> Conversation:
     conversation = ConversationFactory(user=user, has_emergency=True)
     for _ in range(count):
-        MessageFactory(conversation=conversation, message="I have heavy bleeding", categories=["emergency", "pregnancy"],
-                       primary_category="emergency")
+        MessageFactory(conversation=conversation, message="I have heavy bleeding",
+                       categories=["emergency", "pregnancy"], primary_category="emergency")
         MessageFactory(conversation=conversation, sender=Message.Sender.AI, message="Please call now.",
                        source=Message.Source.VOICE, personality="midwife", categories=["emergency", "pregnancy"],
                        primary_category="emergency", disclaimer=DISCLAIMER, model="claude-test",
@@ -42,7 +42,9 @@ def test_export_holds_profile_conversations_and_every_message_field(api, user, o
     data = body["data"]
     assert set(data) == {"exported_at", "profile", "conversations"}
     assert data["profile"]["id"] == str(user.id) and data["profile"]["email"] == user.email
-    assert set(data["profile"]) == {"id", "email", "name", "due_date", "default_personality", "created_at", "last_login"}
+    assert set(data["profile"]) == {
+        "id", "email", "name", "due_date", "default_personality", "created_at", "last_login",
+    }
     assert [c["id"] for c in data["conversations"]] == [str(conversation.id)]
     exported = data["conversations"][0]
     assert exported["title"] == conversation.title and exported["has_emergency"] is True

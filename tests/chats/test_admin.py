@@ -52,7 +52,8 @@ def emergency(db) -> Conversation:
     conversation = ConversationFactory(title="Bleeding at 30 weeks", has_emergency=True, personality="midwife")
     MessageFactory(conversation=conversation, message="I have heavy bleeding and cramps",
                    categories=["emergency", "pregnancy"], primary_category="emergency")
-    MessageFactory(conversation=conversation, sender=Message.Sender.AI, message="Please call your emergency number now.",
+    MessageFactory(conversation=conversation, sender=Message.Sender.AI,
+                   message="Please call your emergency number now.",
                    categories=["emergency", "pregnancy"], primary_category="emergency")
     return conversation
 
