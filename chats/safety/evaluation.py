@@ -15,6 +15,9 @@ from chats.safety.classifier import CATEGORY_ORDER, EMERGENCY_SIGNS, message_cla
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PARTS: tuple[str, ...] = ("tuning", "heldout")
+# What the held-out part must show: missing an emergency is the costly mistake.
+RECALL_TARGET = 0.98
+FALSE_ALARM_TARGET = 0.05
 
 
 @dataclass(frozen=True, slots=True)

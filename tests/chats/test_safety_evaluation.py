@@ -1,0 +1,84 @@
+"""The labelled set, the held-out targets, and the safety_report command."""
+
+import re
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from chats.safety.classifier import CATEGORY_ORDER, EMERGENCY_SIGNS
+from chats.safety.evaluation import (
+    FALSE_ALARM_TARGET,
+    PARTS,
+    RECALL_TARGET,
+    labelled_set_load,
+    part_evaluate,
+)
+
+
+def test_held_out_emergency_recall_meets_the_target() -> None:
+    report = part_evaluate(part="heldout")
+    assert report.recall >= RECALL_TARGET, f"{report.emergencies_detected}/{report.emergencies} detected"
+
+
+def test_held_out_false_alarms_stay_under_the_target() -> None:
+    report = part_evaluate(part="heldout")
+    assert report.false_alarm_rate <= FALSE_ALARM_TARGET, f"{report.false_alarms}/{report.non_emergencies}"
+
+
+def test_the_labelled_set_is_big_enough_and_covers_every_sign_in_both_parts() -> None:
+    parts = {part: labelled_set_load(part=part) for part in PARTS}
+    everything = [message for messages in parts.values() for message in messages]
+    assert len(everything) >= 300
+    assert 0.55 <= len(parts["tuning"]) / len(everything) <= 0.65
+    per_sign = Counter(message.emergency_sign for message in everything if message.emergency_sign)
+    assert set(per_sign) == set(EMERGENCY_SIGNS)
+    assert min(per_sign.values()) >= 8
+    assert {message.emergency_sign for message in parts["heldout"]} >= set(EMERGENCY_SIGNS)
+
+
+def test_the_parts_do_not_share_messages_and_use_known_labels() -> None:
+    tuning = {message.text for message in labelled_set_load(part="tuning")}
+    heldout = {message.text for message in labelled_set_load(part="heldout")}
+    assert not tuning & heldout
+    for part in PARTS:
+        for message in labelled_set_load(part=part):
+            assert set(message.categories) <= set(CATEGORY_ORDER)
+            assert ("emergency" in message.categories) == (message.emergency_sign is not None)
+
+
+def test_an_unknown_part_is_refused() -> None:
+    with pytest.raises(ValueError):
+        labelled_set_load(part="everything")
+
+
+def _report(*args: str) -> str:
+    out = StringIO()
+    call_command("safety_report", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_report_shows_recall_per_sign_and_false_alarms_for_each_part() -> None:
+    output = _report()
+    for part in PARTS:
+        report = part_evaluate(part=part)
+        assert f"{part}: {report.emergencies + report.non_emergencies} messages" in output
+    assert output.count("emergency recall") == 2
+    assert output.count("false alarms") == 2
+    for sign in EMERGENCY_SIGNS:
+        assert len(re.findall(rf"^ +{sign} +\d+/\d+", output, flags=re.MULTILINE)) == 2
+
+
+def test_the_report_can_show_one_part() -> None:
+    output = _report("--part", "heldout")
+    assert "heldout:" in output
+    assert "tuning:" not in output
+
+
+def test_misses_are_listed_for_tuning_but_held_out_texts_never_are() -> None:
+    output = _report("--show-misses")
+    assert "missed emergencies (tuning)" in output
+    assert "held-out texts are not listed" in output
+    for message in labelled_set_load(part="heldout"):
+        assert message.text not in output
