@@ -228,6 +228,7 @@ _PAIR_TYPOS = {
     ("light", "headed"): "lightheaded",
     ("can", "not"): "cant",
 }
+_PAIR_SECONDS = frozenset(second for _, second in _PAIR_TYPOS) | {"w"}
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -303,27 +304,36 @@ class _Message:
         # Lines end sentences; the text begins and ends with a sentence break so that
         # every match has one on each side.
         words = ["", "||"]
+        starts = self._starts
         offset = 4
         for line in text.lower().splitlines():
             for piece in line.split():
                 for word, indexes in _word_read(piece):
-                    previous = words[-1]
-                    if (previous, word) in _PAIR_TYPOS or (word == "w" and previous[-1:].isdigit()):
-                        word = _PAIR_TYPOS.get((previous, word), "weeks")
-                        if word != "weeks":
-                            offset -= len(previous) + 1
-                            words.pop()
-                            for index in _word_phrases(previous):
-                                self._starts[index].pop()
-                        indexes = _word_phrases(word)
+                    if word in _PAIR_SECONDS:
+                        word, indexes, offset = self._pair_join(words, word, indexes, offset)
                     words.append(word)
                     for index in indexes:
-                        self._starts[index].append(offset)
+                        starts[index].append(offset)
                     offset += len(word) + 1
             words.append("||")
             offset += 3
         words.append("")
         self.text = " ".join(words)
+
+    def _pair_join(
+        self, words: list[str], word: str, indexes: tuple[int, ...], offset: int
+    ) -> tuple[str, tuple[int, ...], int]:
+        """A word that joins the one before it ("head ache"), or a bare "w" after a number of weeks."""
+        previous = words[-1]
+        if word == "w":
+            return ("weeks", _word_phrases("weeks"), offset) if previous[-1:].isdigit() else (word, indexes, offset)
+        joined = _PAIR_TYPOS.get((previous, word))
+        if joined is None:
+            return word, indexes, offset
+        words.pop()
+        for index in _word_phrases(previous):
+            self._starts[index].pop()
+        return joined, _word_phrases(joined), offset - len(previous) - 1
 
     def matches(self, phrases: _Phrases, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
         """Matches beginning in [start, end), one per word they begin at."""
@@ -427,13 +437,13 @@ _GENERAL_QUESTION = _phrases(
     "counts as",
     r"when (?:should|do|would) (?:i|you|we) (?:call|worry|go|see|phone|ring|seek|get|contact|be worried)",
     r"what should (?:i|we) (?:look out|watch out|watch|look) for",
-    "out of curiosity",
-    "just curious",
+    r"(?<=out of )curiosity",
+    r"(?<=just )curious",
     r"hypothetical\w*",
     r"what (?:should|do|would|can) (?:i|we|you|she) do if",
     "what happens if",
-    "in case",
-    "when the time comes",
+    r"(?<=in )case",
+    r"(?<=when the )time comes",
     "how often should",
     r"(?:worried|scared|anxious|nervous|afraid|concerned|paranoid) (?:about|of) (?!the |my |her |this |it )(?=\w)",
 )
@@ -445,13 +455,13 @@ _CURRENT = _phrases(
 _HISTORY = _phrases(
     r"last (?:pregnancy|time i was pregnant|month|year)",
     r"previous (?:pregnancy|pregnancies|birth|labou?r|delivery)",
-    r"(?:my|her) (?:first|last|older|eldest|other) (?:birth|labou?r|delivery|son|daughter)",
-    r"with (?:my|her) (?:first|eldest|older|son|daughter)",
-    "years ago", "months ago", "in the past", "happen again",
-    r"(?:all|its|everything|im|feel|feeling) (?:fine|good|ok|okay|better) now", "gone now", "went after",
-    r"(?:friend|sister|cousin|mum|mom|mother|aunt|colleague|coworker|neighbou?r)s? (?:had|got|used to)",
-    "used to get", r"as a (?:kid|child|teenager)",
-    r"(?:its|it has|it had|its all|has since) (?:gone|cleared|passed|settled)", "went away", "cleared up",
+    r"(?:first|last|older|eldest|other) (?:birth|labou?r|delivery|son|daughter)",
+    r"(?<=with my )(?:first|eldest|older|son|daughter)", r"(?<=with her )(?:first|eldest|older|son|daughter)",
+    "years ago", "months ago", r"(?<=in the )past", "happen again", r"(?:fine|good|ok|okay|better) now", "gone now",
+    "went after", r"(?:friend|sister|cousin|mum|mom|mother|aunt|colleague|coworker|neighbou?r)s? (?:had|got|used to)",
+    "used to get", r"(?<=as a )(?:kid|child|teenager)", r"(?<=its )(?:gone|cleared|passed|settled)",
+    r"(?<=it has )(?:gone|cleared|passed|settled)", r"(?<=it had )(?:gone|cleared|passed|settled)",
+    r"(?<=has since )(?:gone|cleared|passed|settled)", "went away", "cleared up",
 )
 _HISTORY_RESET = _phrases(
     "right now", "currently", "at the moment", "today", "tonight", r"this (?:morning|evening|afternoon)",
@@ -594,6 +604,10 @@ def _movement_quiet(message: _Message, match: re.Match[str], start: int, end: in
     )
 
 
+def _fit_had(message: _Message, match: re.Match[str], start: int, end: int) -> bool:
+    return not {"had", "having", "has", "have"}.isdisjoint(message.words_before(match.start(), 3))
+
+
 _FIGURE_OF_SPEECH = _phrases("lol", "lmao", r"haha\w*", "so funny")
 
 
@@ -660,12 +674,15 @@ _RULES: tuple[_Rule, ...] = (
     ), STRONG),
     # --- seizures
     _Rule("seizure", _phrases(
-        r"seizures?", "seizing", r"convuls\w*", r"(?:started|starts|was|is|shes|hes|keeps?|been|having) fitting",
-        r"(?:had|having|has|have) (?:a |another )?fit",
+        r"seizures?", "seizing", r"convuls\w*",
+        r"fitting(?! (?:the|a|an|my|her|his|in|into|room|rooms|car|seat|together|for|clothes|bra|sessions?))",
         r"(?:shaking|jerking|twitching) and (?:jerking|shaking|twitching|not responding|unresponsive|stiff)",
         r"(?:body|arms?|legs?) (?:went|go|going|were|was) (?:all )?(?:stiff|rigid)", r"started (?:jerking|convulsing)",
-        r"eyes rolled (?:back|up)", r"bit (?:my|her|his) tongue", "unresponsive", "not responding",
+        r"eyes rolled (?:back|up)", r"(?<=bit my )tongue", r"(?<=bit her )tongue", r"(?<=bit his )tongue",
+        "unresponsive", r"(?<=not )responding",
     ), STRONG),
+    # "a fit" is a seizure after had or having; "not a fit mother" is not.
+    _Rule("seizure", _phrases(r"(?<=a )fit", r"(?<=another )fit"), STRONG, check=_fit_had),
     # --- trouble breathing
     _Rule("breathing", _phrases(
         r"(?:cant|unable to|struggling to|struggles to|struggle to|hard to|difficult to|hurts to|painful to) "
@@ -904,12 +921,12 @@ _CATEGORIES: tuple[tuple[str, _Phrases], ...] = (
         r"depress\w*", "anxious", "anxiety", r"panic\w*", "low mood",
         r"(?:feel|feeling|felt) (?:so |really |very |a bit |kind of )?(?:low|down|sad|numb|empty|hopeless|worthless"
         r"|alone|lonely|overwhelmed|guilty)",
-        "baby blues", "ppd", "pnd", r"stress\w*", r"overwhelm\w*", "lonely", r"bad (?:mum|mom|mother)", "failing",
+        "baby blues", "ppd", "pnd", r"stress\w*", r"overwhelm\w*", "lonely", r"(?<=bad )(?:mum|mom|mother)", "failing",
         "guilt", "guilty", r"bond(?:ed|ing)?", "mood swings", "moody", r"therap\w*", r"counsel\w*", r"flashbacks?",
         r"traumati\w*", "trauma", "intrusive thoughts", "ocd", "ptsd", "mental health", "miserable", "hopeless",
         r"suicid\w*", "sertraline", "zoloft", "fluoxetine", "prozac", "citalopram", "escitalopram", "lexapro",
         r"antidepressants?", r"ssris?", r"self ?harm", "cant stop crying",
-        r"cry(?:ing)? (?:every day|all the time|constantly|a lot)", "i cry",
+        r"cry(?:ing)? (?:every day|all the time|constantly|a lot)", r"(?<=i )cry",
         r"(?:scared|terrified|nervous|worried) (?:about|of) (?:giving birth|the birth|labou?r)",
     )),
     ("medication", _phrases(
