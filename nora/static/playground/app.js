@@ -290,6 +290,11 @@
     );
   }
 
+  // The chosen personality, or none (the conversation's own) before the list has loaded.
+  function personalityChosen() {
+    return $("personality").value || undefined;
+  }
+
   function personalitySet(key) {
     const select = $("personality");
     if (key && [...select.options].some((option) => option.value === key)) select.value = key;
@@ -299,14 +304,14 @@
   // Conversations ---------------------------------------------------------------------
 
   async function appStart() {
+    state.conversations.clear();
+    $("conversations").replaceChildren();
+    state.nextPage = 1;
+    chatNew();
     try {
       await personalitiesLoad();
-      personalitySet(state.user && state.user.default_personality);
-      state.conversations.clear();
-      $("conversations").replaceChildren();
-      state.nextPage = 1;
+      if (!state.currentId) personalitySet(state.user && state.user.default_personality);
       await conversationsLoadMore();
-      chatNew();
     } catch (error) {
       reportError(error);
     }
@@ -434,7 +439,7 @@
   }
 
   async function conversationCreate() {
-    const { data } = await api("/chats", { method: "POST", body: { personality: $("personality").value } });
+    const { data } = await api("/chats", { method: "POST", body: { personality: personalityChosen() } });
     conversationAdd(data, { atTop: true });
     state.currentId = data.id;
     currentMark();
@@ -625,21 +630,32 @@
     meta.append(element("span", `badge badge-status badge-${status}`, STATUS_LABELS[status] || status));
   }
 
-  // General categories get a quiet line under the reply; an emergency gets a banner above it.
+  // General categories get a quiet line under the reply. An emergency gets a banner above it
+  // holding the safety notice, which the server sends as the reply's first paragraph before
+  // anything the model says, and the disclaimer.
   function disclaimerShow(item, disclaimer, { live }) {
     for (const old of item.querySelectorAll(".disclaimer, .emergency-notice")) old.remove();
     if (!disclaimer || !disclaimer.message) return;
-    if (disclaimer.primary_category === "emergency") {
-      const notice = element("div", "emergency-notice");
-      if (live) notice.setAttribute("role", "alert");
-      notice.append(element("strong", "", "Urgent: get help now"), element("span", "", disclaimer.message));
-      item.insertBefore(notice, item.querySelector(".bubble"));
-      item.classList.add("message-emergency");
-    } else {
+    if (disclaimer.primary_category !== "emergency") {
       const line = element("p", "disclaimer", disclaimer.message);
       line.dataset.category = disclaimer.primary_category;
       item.append(line);
+      return;
     }
+    const bubble = item.querySelector(".bubble");
+    if (item.dataset.notice === undefined) {
+      const text = bubble.textContent;
+      const cut = text.indexOf("\n\n");
+      item.dataset.notice = cut > 0 ? text.slice(0, cut) : "";
+      if (cut > 0) bubble.textContent = text.slice(cut + 2);
+    }
+    const banner = element("div", "emergency-notice");
+    if (live) banner.setAttribute("role", "alert");
+    banner.append(element("strong", "", "Get help now"));
+    if (item.dataset.notice) banner.append(element("p", "emergency-text", item.dataset.notice));
+    banner.append(element("p", "emergency-disclaimer", disclaimer.message));
+    item.insertBefore(banner, bubble);
+    item.classList.add("message-emergency");
   }
 
   function replyErrorShow(item, text) {
@@ -652,7 +668,9 @@
     statusShow(item, error ? "error" : status || "complete");
     if (error) replyErrorShow(item, error);
     disclaimerShow(item, disclaimer, { live: true });
-    scrollToEnd(false);
+    const banner = item.querySelector(".emergency-notice");
+    if (banner) banner.scrollIntoView({ block: "start" });
+    else scrollToEnd(false);
   }
 
   // Sending a text message and reading the streamed reply --------------------------
@@ -712,7 +730,7 @@
       const response = await authorizedFetch(`/chats/${conversationId}/message`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-        body: JSON.stringify({ message: text, personality: $("personality").value }),
+        body: JSON.stringify({ message: text, personality: personalityChosen() }),
         signal: controller.signal,
       });
       if (!response.ok) {
@@ -823,8 +841,10 @@
         "encoding=linear16",
         "sample_rate=16000",
         "channels=1",
-        `personality=${encodeURIComponent($("personality").value)}`,
-      ].join("&");
+        personalityChosen() && `personality=${encodeURIComponent(personalityChosen())}`,
+      ]
+        .filter(Boolean)
+        .join("&");
       const socket = new WebSocket(`${scheme}://${location.host}/chats/ws/voice/${this.conversationId}?${query}`);
       this.socket = socket;
       const outcome = await new Promise((resolve) => {
@@ -1096,6 +1116,19 @@
     $("sidebar-toggle").addEventListener("click", () => {
       const open = $("sidebar").classList.toggle("open");
       $("sidebar-toggle").setAttribute("aria-expanded", String(open));
+    });
+
+    // On small screens the list lies over the chat: a tap beside it or Escape puts it away.
+    document.addEventListener("click", (event) => {
+      // The path, not event.target.closest(): a click can replace its own target (rename does).
+      const inside = event.composedPath().some((node) => node === $("sidebar") || node === $("sidebar-toggle"));
+      if ($("sidebar").classList.contains("open") && !inside) sidebarClose();
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && $("sidebar").classList.contains("open")) {
+        sidebarClose();
+        $("sidebar-toggle").focus();
+      }
     });
 
     $("delete-dialog").addEventListener("close", () => {

@@ -1,0 +1,242 @@
+"""The playground at / in headless Chromium against a real daphne, PostgreSQL and Redis.
+
+Replies come from the fake Anthropic server through the real SDK; voice goes through a fake
+microphone playing a WAV spoken by espeak-ng, the page's AudioWorklet and the offline
+(PocketSphinx) recogniser. The browser is Debian's chromium, driven by Playwright.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from django.db import connections
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from chats.models import Conversation, Message
+from tests.e2e.conftest import ROOT, DaphneProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+PASSWORD = "a-long-pass-phrase"
+SPOKEN = "Is it normal to feel tired during pregnancy"
+# Long enough for a reply that streams over a PostgreSQL save or two, short enough to be quick.
+TIMEOUT_MS = 15_000
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+T = TypeVar("T")
+
+
+def orm(query: Callable[[], T]) -> T:
+    """Run a query on another thread: Playwright's sync API keeps an event loop running on this
+    one, where Django refuses synchronous queries."""
+
+    def run() -> T:
+        try:
+            return query()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory) -> Path:
+    """The static files collected as a deployment collects them: with DEBUG off, WhiteNoise
+    serves STATIC_ROOT only."""
+    root = tmp_path_factory.mktemp("static")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "STATIC_ROOT": str(root)}
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], cwd=ROOT, env=env, check=True
+    )
+    return root
+
+
+@pytest.fixture
+def static_served(static_root, monkeypatch) -> None:
+    # daphne_processes copies os.environ when it is set up, so this must come before it.
+    monkeypatch.setenv("STATIC_ROOT", str(static_root))
+
+
+@pytest.fixture
+def server(static_served, daphne_processes) -> DaphneProcess:
+    [process] = daphne_processes()
+    return process
+
+
+@pytest.fixture(scope="module")
+def speech_wav(tmp_path_factory) -> Path:
+    """A question spoken by espeak-ng, as 16 kHz mono 16-bit WAV with a little silence around it."""
+    missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"The voice test needs {' and '.join(missing)}: apt-get install -y espeak-ng sox")
+    folder = tmp_path_factory.mktemp("speech")
+    spoken, wav = folder / "spoken.wav", folder / "speech.wav"
+    subprocess.run(["espeak-ng", "-s", "140", "-w", str(spoken), SPOKEN], check=True)
+    subprocess.run(["sox", str(spoken), "-r", "16000", "-c", "1", "-b", "16", str(wav), "pad", "0.3", "0.7"], check=True)
+    return wav
+
+
+@pytest.fixture
+def browser(speech_wav, server) -> Iterator[Browser]:
+    # One per test, closed before the test database is flushed: while Playwright runs, its
+    # event loop runs on this thread and the flush would be refused.
+    if not CHROMIUM.exists():
+        pytest.fail("The browser tests need Debian's chromium: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={speech_wav}"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server) -> Iterator[Page]:
+    """A fresh browser context on the server; an uncaught script error fails the test."""
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"The page threw: {errors}"
+
+
+def register(page: Page, email: str) -> None:
+    page.goto("/")
+    page.get_by_role("tab", name="Create account").click()
+    form = page.get_by_role("tabpanel", name="Create account")
+    form.get_by_label("Your name").fill("Ada")
+    form.get_by_label("Email").fill(email)
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def message_send(page: Page, text: str) -> None:
+    box = page.get_by_label("Message to Nora")
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_register_chat_rename_and_delete(page, anthropic_server):
+    """A new user registers, sees the reply stream in, renames the chat and deletes it."""
+    tokens = ["Tiredness", " is", " very", " common", " in", " the", " first", " weeks", ";", " rest", " when", " you", " can", "."]
+    anthropic_server.reply_script(tokens=tokens, token_interval=0.1)
+    register(page, "ada@example.com")
+
+    message_send(page, "Is it normal to feel tired?")
+    reply = page.locator(".message-ai").last
+    bubble = reply.locator(".bubble")
+    # Part of the reply is on the page while the rest is still being written.
+    page.wait_for_function(
+        """() => {
+            const reply = [...document.querySelectorAll(".message-ai")].pop();
+            return reply && reply.getAttribute("aria-busy") === "true" && reply.querySelector(".bubble").textContent.length > 0;
+        }""",
+        timeout=TIMEOUT_MS,
+    )
+    partial = bubble.text_content()
+    expect(reply).to_have_attribute("data-status", "complete")
+    full = "".join(tokens)
+    assert full.startswith(partial) and len(partial) < len(full)
+    assert bubble.text_content() == full
+
+    saved = orm(lambda: Message.objects.get(conversation__user__email="ada@example.com", sender="ai"))
+    assert (saved.message, saved.status) == (full, "complete")
+    assert reply.get_attribute("data-message-id") == str(saved.id)
+    # A general category's disclaimer is a quiet line under the reply.
+    expect(reply.locator(".disclaimer")).to_have_text(saved.disclaimer["message"])
+    expect(reply.get_by_role("alert")).to_have_count(0)
+    sidebar = page.get_by_role("navigation", name="Conversations")
+    expect(sidebar.locator(".conversation-title")).to_have_text(["Feeling Well Today"])
+    expect(page.get_by_role("heading", level=2, name="Feeling Well Today")).to_be_visible()
+
+    # After a reload the session and the saved conversation are still there.
+    page.reload()
+    sidebar.locator(".conversation-open", has_text="Feeling Well Today").click()
+    expect(page.locator(".message-user .bubble")).to_have_text(["Is it normal to feel tired?"])
+    expect(page.locator(".message-ai .bubble")).to_have_text([full])
+
+    sidebar.get_by_role("button", name="Rename “Feeling Well Today”").click()
+    title = sidebar.get_by_label("New title")
+    title.fill("Tired in week 10")
+    title.press("Enter")
+    expect(sidebar.locator(".conversation-title")).to_have_text(["Tired in week 10"])
+    expect(page.get_by_role("heading", level=2, name="Tired in week 10")).to_be_visible()
+    conversation = orm(lambda: Conversation.objects.get(user__email="ada@example.com"))
+    assert conversation.title == "Tired in week 10"
+
+    sidebar.get_by_role("button", name="Delete “Tired in week 10”").click()
+    page.get_by_role("dialog", name="Delete this conversation?").get_by_role("button", name="Delete").click()
+    expect(sidebar.get_by_text("No conversations yet.")).to_be_visible()
+    expect(page.locator(".message")).to_have_count(0)
+    assert not orm(Conversation.objects.filter(id=conversation.id).exists)
+
+
+def test_an_emergency_shows_the_urgent_notice(page, anthropic_server):
+    """A message with a warning sign gets the safety notice and the disclaimer in a red banner
+    above the reply."""
+    tokens = ["Please", " call", " your", " maternity", " unit", " now", "."]
+    anthropic_server.reply_script(tokens=tokens)
+    register(page, "bea@example.com")
+
+    message_send(page, "I'm 30 weeks pregnant and bleeding heavily")
+    reply = page.locator(".message-ai").last
+    expect(reply).to_have_attribute("data-status", "complete")
+    saved = orm(lambda: Message.objects.get(conversation__user__email="bea@example.com", sender="ai"))
+    assert saved.disclaimer["primary_category"] == "emergency"
+    notice, _, answer = saved.message.partition("\n\n")
+    assert notice.startswith("This could be an emergency.") and answer == "".join(tokens)
+
+    banner = reply.get_by_role("alert")
+    expect(banner.locator(".emergency-text")).to_have_text(notice)
+    expect(banner.locator(".emergency-disclaimer")).to_have_text(saved.disclaimer["message"])
+    expect(banner).to_have_css("border-top-color", "rgb(180, 35, 24)")
+    expect(reply.locator(".bubble")).to_have_text(answer)
+    # The notice comes first, above the model's words.
+    assert reply.evaluate("item => item.firstElementChild.classList.contains('emergency-notice')")
+
+
+def test_voice_shows_the_transcript_and_the_reply(page, anthropic_server):
+    """Speech from the fake microphone reaches the recogniser; its words and the reply show live."""
+    tokens = ["Yes", ",", " feeling", " tired", " is", " normal", "."]
+    anthropic_server.reply_script(tokens=tokens, token_interval=0.05)
+    register(page, "cai@example.com")
+
+    page.get_by_role("button", name="Start talking").click()
+    expect(page.get_by_role("button", name="Stop talking")).to_have_attribute("aria-pressed", "true")
+    # Words recognised so far show while the person is still speaking.
+    expect(page.locator("#voice-partial")).not_to_be_empty()
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Stop talking").click()
+
+    said = page.locator(".message-user")
+    expect(said).to_have_count(1)
+    expect(said.locator(".badge-voice")).to_have_text("Voice")
+    reply = page.locator(".message-ai").last
+    expect(reply).to_have_attribute("data-status", "complete")
+    assert reply.locator(".bubble").text_content() == "".join(tokens)
+
+    spoken = orm(lambda: Message.objects.get(conversation__user__email="cai@example.com", sender="user"))
+    assert spoken.source == "voice" and spoken.message
+    assert said.locator(".bubble").text_content() == spoken.message
+    answer = orm(lambda: Message.objects.get(conversation__user__email="cai@example.com", sender="ai"))
+    assert (answer.message, answer.status, answer.source) == ("".join(tokens), "complete", "voice")
