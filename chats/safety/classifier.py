@@ -110,7 +110,7 @@ def _branches(source: str) -> list[str]:
     return branches
 
 
-def _starts(source: str) -> set[str]:
+def _first_words(source: str) -> set[str]:
     """How a match of `source` can begin: a whole first word (ending in a space), or its first letters."""
     position = 0
     while source.startswith((r"\b", "(?<"), position):
@@ -119,12 +119,12 @@ def _starts(source: str) -> set[str]:
         end = _group_end(source, position)
         quantifier = source[end : end + 1]
         rest = source[end + 1 :] if quantifier in ("?", "*", "+") else source[end:]
-        starts = set()
+        words = set()
         for branch in _branches(source[position + 3 : end - 1]):
-            starts |= _starts(branch + rest)
+            words |= _first_words(branch + rest)
         if quantifier in ("?", "*"):
-            starts |= _starts(rest)
-        return starts
+            words |= _first_words(rest)
+        return words
     if source.startswith(r"\d", position):
         return set("0123456789")
     literal = ""
@@ -145,7 +145,7 @@ def _starts(source: str) -> set[str]:
 @dataclass(frozen=True, slots=True)
 class _Phrases:
     pattern: re.Pattern[str]
-    starts: tuple[str, ...]
+    first_words: tuple[str, ...]
     index: int
 
 
@@ -154,12 +154,12 @@ _ALL_PHRASES: list[_Phrases] = []
 
 def _phrases(*alternatives: str) -> _Phrases:
     """Whole-word alternatives, registered so that messages are searched only where they can start."""
-    starts: set[str] = set()
+    first_words: set[str] = set()
     for alternative in alternatives:
-        starts |= _starts(alternative)
+        first_words |= _first_words(alternative)
     phrases = _Phrases(
         pattern=re.compile(r"\b(?:" + "|".join(alternatives) + r")\b"),
-        starts=tuple(sorted(starts)),
+        first_words=tuple(sorted(first_words)),
         index=len(_ALL_PHRASES),
     )
     _ALL_PHRASES.append(phrases)
@@ -231,7 +231,6 @@ _PAIR_TYPOS = {
 _PAIR_SECONDS = frozenset(second for _, second in _PAIR_TYPOS) | {"w"}
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _word_normalise(word: str) -> str:
     """One whitespace-separated piece of lower-cased text in normal form; it may become several words."""
     if word.isalpha() and word.isascii():
@@ -252,16 +251,6 @@ def _word_normalise(word: str) -> str:
     return " ".join(_TYPOS.get(part, part) for part in word.split())
 
 
-@functools.cache
-def _starts_index() -> dict[str, tuple[int, ...]]:
-    """Each way a phrase list can begin (see `_starts`), with the lists beginning that way."""
-    index: dict[str, set[int]] = defaultdict(set)
-    for phrases in _ALL_PHRASES:
-        for start in phrases.starts:
-            index[start].add(phrases.index)
-    return {start: tuple(sorted(indexes)) for start, indexes in index.items()}
-
-
 @functools.lru_cache(maxsize=1 << 16)
 def _word_read(word: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
     """One whitespace-separated piece of text as normal words, each with the phrase lists that can start at it."""
@@ -271,10 +260,9 @@ def _word_read(word: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
 @functools.lru_cache(maxsize=1 << 16)
 def _word_phrases(word: str) -> tuple[int, ...]:
     """Indexes of the phrase lists that can start at this word: by the whole word, or by its first letters."""
-    starts = _starts_index()
-    found = starts.get(word + " ", ())
+    found = _FIRST_WORD_INDEX.get(word + " ", ())
     for length in range(1, len(word) + 1):
-        found += starts.get(word[:length], ())
+        found += _FIRST_WORD_INDEX.get(word[:length], ())
     return tuple(sorted(set(found)))
 
 
@@ -287,24 +275,25 @@ _NEGATORS = frozenset(
 _DOUBT_WORDS = frozenset("sure know idea clue certain".split())
 _WINDOW_STOPS = frozenset("| || but just only though although however except and then because cos".split())
 _MILD_WORDS = frozenset(
-    "bit little slight slightly mild mildly light lightly tiny small minor occasional occasionally sometimes once".split()
+    "bit little slight slightly mild mildly light lightly tiny small minor occasional occasionally sometimes "
+    "once".split()
 )
 
 
 class _Message:
     """Normalised text, where each phrase list can start in it, and facts worked out on demand."""
 
-    __slots__ = ("text", "_starts", "_searched", "_postpartum", "_weeks")
+    __slots__ = ("text", "_offsets", "_searched", "_postpartum", "_weeks")
 
     def __init__(self, text: str) -> None:
-        self._starts: defaultdict[int, list[int]] = defaultdict(list)
+        self._offsets: defaultdict[int, list[int]] = defaultdict(list)
         self._searched: dict[tuple[int, int, int | None], re.Match[str] | None] = {}
         self._postpartum: bool | None = None
         self._weeks: int | None = -1
         # Lines end sentences; the text begins and ends with a sentence break so that
         # every match has one on each side.
         words = ["", "||"]
-        starts = self._starts
+        offsets = self._offsets
         offset = 4
         for line in text.lower().splitlines():
             for piece in line.split():
@@ -313,7 +302,7 @@ class _Message:
                         word, indexes, offset = self._pair_join(words, word, indexes, offset)
                     words.append(word)
                     for index in indexes:
-                        starts[index].append(offset)
+                        offsets[index].append(offset)
                     offset += len(word) + 1
             words.append("||")
             offset += 3
@@ -332,12 +321,12 @@ class _Message:
             return word, indexes, offset
         words.pop()
         for index in _word_phrases(previous):
-            self._starts[index].pop()
+            self._offsets[index].pop()
         return joined, _word_phrases(joined), offset - len(previous) - 1
 
     def matches(self, phrases: _Phrases, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
         """Matches beginning in [start, end), one per word they begin at."""
-        offsets = self._starts.get(phrases.index)
+        offsets = self._offsets.get(phrases.index)
         if not offsets:
             return
         end = len(self.text) if end is None else end
@@ -425,8 +414,10 @@ _SEVERE = _phrases(
 
 # The sign after one of these is the topic of a question, not something happening now.
 _GENERAL_QUESTION = _phrases(
-    r"what (?:are|r|is|re) (?:the |some )?(?:common |main |usual )?(?:signs?|symptoms?|warning signs?|red flags?|causes?)",
-    r"how (?:do|can|would|will|should|does) (?:i|you|we|one|u|someone|she|a person) (?:know|tell|recogni[sz]e|spot|check)",
+    r"what (?:are|r|is|re) (?:the |some )?(?:common |main |usual )?"
+    r"(?:signs?|symptoms?|warning signs?|red flags?|causes?)",
+    r"how (?:do|can|would|will|should|does) (?:i|you|we|one|u|someone|she|a person) "
+    r"(?:know|tell|recogni[sz]e|spot|check)",
     r"what (?:does|do|would|should) (?:[^|\s]+ ){0,6}?(?:feel|look) like",
     r"what (?:causes|can cause|could cause)",
     r"what (?:does|do|is) (?:[^|\s]+ ){0,5}?mean",
@@ -482,17 +473,17 @@ _GESTATION = re.compile(
 
 # --- Rules ----------------------------------------------------------------------------------
 
-STRONG, MILDABLE, WEAK = "strong", "mildable", "weak"
+_STRONG, _MILDABLE, _WEAK = "strong", "mildable", "weak"
 
-_Check = Callable[["_Message", re.Match[str], int, int], bool]
+_Check = Callable[[_Message, re.Match[str], int, int], bool]
 
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
     sign: str
     phrases: _Phrases
-    # STRONG fires unless negated or out of context; MILDABLE also yields to "a bit",
-    # "mild" next to it; WEAK needs a severity marker in the same sentence.
+    # _STRONG fires unless negated or out of context; _MILDABLE also yields to "a bit",
+    # "mild" next to it; _WEAK needs a severity marker in the same sentence.
     strength: str
     severity: tuple[_Phrases, ...] = (_SEVERE,)
     # Searched in the sentence; a hit means the words are about something else
@@ -653,7 +644,8 @@ _SELF_HARM_INTENT = (
 _RULES: tuple[_Rule, ...] = (
     # --- thoughts of harming oneself or the baby
     _Rule("self_harm", _phrases(
-        r"(?:kill|killing|hurt|hurting|harm|harming|cut|cutting|starve|starving) (?:my ?self|herself|himself|themselves)",
+        r"(?:kill|killing|hurt|hurting|harm|harming|cut|cutting|starve|starving) "
+        r"(?:my ?self|herself|himself|themselves)",
         r"suicid\w*", r"self ?harm\w*", "end it all", "ending it all",
         r"(?:end|ending|take|taking) (?:my|her) (?:own )?life",
         r"(?:dont|didnt|dont really|no longer) (?:want|wanna) (?:to )?(?:be alive|live|be here|exist|wake up|be around"
@@ -664,14 +656,15 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:sleep|go to sleep) and (?:not|never) wake up",
         r"(?:walk|walking|step|stepping|run|running) (?:out )?(?:into|in front of) (?:traffic|a car|a bus|a train)",
         r"(?:jump|jumping) (?:off|from) (?:a |the )?(?:bridge|building|roof|balcony)", r"overdos\w*",
-        r"(?:take|taking|swallow\w*) (?:all|a bunch|a load|loads|lots) (?:of )?(?:my |the |her )?(?:pills|tablets|meds)",
+        r"(?:take|taking|swallow\w*) (?:all|a bunch|a load|loads|lots) (?:of )?(?:my |the |her )?"
+        r"(?:pills|tablets|meds)",
         r"no (?:reason|point) (?:to|in) (?:live|living|going on)",
         r"(?:thinking|think|thoughts?) (?:about|of) (?:ending it|ending things|not being here|dying|being dead)",
         r"want (?:it all|everything|my life) to (?:end|stop|be over)",
         r"what(?:s| is) the point (?:of|in) (?:living|life|going on|being alive)",
         _SELF_HARM_INTENT + r" (?:hurt|hurting|harm|harming|shake|shaking|throw|throwing|smother\w*|suffocat\w*"
         r"|drown\w*|kill|killing) (?:the |my |our |her |his )?(?:baby|newborn|son|daughter|little one|him|her)",
-    ), STRONG),
+    ), _STRONG),
     # --- seizures
     _Rule("seizure", _phrases(
         r"seizures?", "seizing", r"convuls\w*",
@@ -680,9 +673,9 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:body|arms?|legs?) (?:went|go|going|were|was) (?:all )?(?:stiff|rigid)", r"started (?:jerking|convulsing)",
         r"eyes rolled (?:back|up)", r"(?<=bit my )tongue", r"(?<=bit her )tongue", r"(?<=bit his )tongue",
         "unresponsive", r"(?<=not )responding",
-    ), STRONG),
+    ), _STRONG),
     # "a fit" is a seizure after had or having; "not a fit mother" is not.
-    _Rule("seizure", _phrases(r"(?<=a )fit", r"(?<=another )fit"), STRONG, check=_fit_had),
+    _Rule("seizure", _phrases(r"(?<=a )fit", r"(?<=another )fit"), _STRONG, check=_fit_had),
     # --- trouble breathing
     _Rule("breathing", _phrases(
         r"(?:cant|unable to|struggling to|struggles to|struggle to|hard to|difficult to|hurts to|painful to) "
@@ -694,11 +687,11 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:cant|not) get(?:ting)? (?:enough )?air", "gasping", r"(?:struggling|fighting|gasping) for (?:breath|air)",
         r"lips (?:look |are |going |turning |gone )?(?:a bit |slightly |really )?(?:blue|purple|grey|gray)",
         r"(?:like|feel like) (?:im|i am|shes|she is) (?:drowning|suffocating|choking)",
-    ), STRONG, exclusion=_phrases(
+    ), _STRONG, exclusion=_phrases(
         "nose", r"nostrils?", "blocked", "bunged", "stuffy", r"congest\w*", "lol", "lmao", r"haha\w*", "this video",
         "meme", "so funny", "laughing",
     )),
-    _Rule("breathing", _phrases(r"short(?:ness)? of breath", "out of breath", r"breathless(?:ness)?", "winded"), WEAK,
+    _Rule("breathing", _phrases(r"short(?:ness)? of breath", "out of breath", r"breathless(?:ness)?", "winded"), _WEAK,
           severity=(_SEVERE, _phrases(r"(?:so|really|very|super) (?:short of|out of|breathless)",
                                       r"cant (?:finish|talk|speak|walk)"))),
     # --- chest pain, racing heart
@@ -707,7 +700,7 @@ _RULES: tuple[_Rule, ...] = (
         r"|feels? (?:tight|heavy|crushed|weird)|is (?:tight|heavy|sore))",
         r"(?:pains?|tightness|pressure|ache) in (?:my |her |the )?chest", r"(?:tight|heavy|crushing) chest",
         r"beat(?:ing)? out of (?:my |her )?chest",
-    ), STRONG),
+    ), _STRONG),
     _Rule("chest_heart", _phrases(
         r"(?:heart|heartbeat|heart beat|heart rate|pulse) (?:is |has been |keeps |been |feels |going )?"
         r"(?:so |really |very |super )?(?:racing|pounding|fluttering|skipping|irregular"
@@ -715,22 +708,23 @@ _RULES: tuple[_Rule, ...] = (
         r"|very fast)",
         r"(?:racing|pounding|fluttering) (?:heart|heartbeat|heart beat|pulse)", r"palpitations?",
         r"(?:heart ?rate|pulse) (?:is |of |at )?(?:like |about |around |over )?(?:1[2-9]\d|[2-9]\d\d)",
-    ), MILDABLE, exclusion=_phrases("baby", "fetal", "foetal", "scan", "doppler", r"excit\w*")),
+    ), _MILDABLE, exclusion=_phrases("baby", "fetal", "foetal", "scan", "doppler", r"excit\w*")),
     # --- vaginal bleeding in pregnancy; after birth only heavy bleeding is a warning sign
     _Rule("bleeding", _phrases(
         "bleeding", "bleed", "bleeds", "bled", r"haemorrhag\w*", r"hemorrhag\w*",
         r"blood(?! (?:pressure|tests?|sugars?|type|group|work|results?|count|clots? in|thinners?|flow|bank|donation))",
         "bloody", r"(?:passed|passing|big|huge|large) (?:a )?(?:big |huge |large )?clots?",
-    ), STRONG, exclusion=_phrases(
-        *_NOT_VAGINAL, r"vomit\w*", r"throw\w* up", "threw up", r"puk\w*", r"cough\w*", "stopped", "has stopped",
+    ), _STRONG, exclusion=_phrases(
+        *_NOT_VAGINAL, r"vomit\w*", r"throw\w* up", "threw up", r"puk\w*", r"cough\w*",
+        r"(?:bleeding|blood|it) (?:has |had |was |is )?(?:now )?(?:stopped|settled|eased off)",
     ), check=_not_postpartum),
-    _Rule("bleeding", _phrases("spotting", r"spots? of blood"), WEAK, severity=(_phrases(
+    _Rule("bleeding", _phrases("spotting", r"spots? of blood"), _WEAK, severity=(_phrases(
         r"heav(?:y|ier|ily)", "bright red", "red", "clots?", r"cramp\w*", r"pain\w*", "turned into",
         r"getting (?:more|heavier|worse)", "a lot", "loads", "wont stop", "keeps coming",
     ),), check=_not_postpartum),
-    _Rule("bleeding", _HEAVY_BLEEDING, STRONG, check=_not_postpartum),
-    _Rule("postpartum_bleeding", _HEAVY_BLEEDING, STRONG, check=_postpartum_only),
-    _Rule("postpartum_bleeding", _phrases("bleeding", "bleed", "bled", "blood", r"clots?", "lochia"), WEAK,
+    _Rule("bleeding", _HEAVY_BLEEDING, _STRONG, check=_not_postpartum),
+    _Rule("postpartum_bleeding", _HEAVY_BLEEDING, _STRONG, check=_postpartum_only),
+    _Rule("postpartum_bleeding", _phrases("bleeding", "bleed", "bled", "blood", r"clots?", "lochia"), _WEAK,
           severity=(_phrases(
               r"heav(?:y|ier|ily)", r"soak\w*", r"(?:through|changed?|changing) (?:a |my |her |\d+ |two |three )?pads?",
               r"pads? (?:an|every|each|in an|in half an) hour", "golf", "tennis", "lemon", "plum", "fist",
@@ -748,9 +742,9 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:fluid|liquid|watery stuff|watery discharge|water) (?:is |keeps )?(?:leaking|leak|coming out|dripping"
         r"|trickling|running|gushing)",
         r"(?:gush|trickle|stream) of (?:clear )?(?:water|fluid|liquid)", "still dripping", r"keeps? leaking",
-    ), STRONG, exclusion=_phrases(
-        "colostrum", "breast", r"boobs?", r"nipples?", "breastmilk", r"leak\w* (?:a )?(?:little |bit of |bit )?(?:pee|wee"
-        r"|urine)", r"when i (?:sneeze|cough|laugh)",
+    ), _STRONG, exclusion=_phrases(
+        "colostrum", "breast", r"boobs?", r"nipples?", "breastmilk",
+        r"leak\w* (?:a )?(?:little |bit of |bit )?(?:pee|wee|urine)", r"when i (?:sneeze|cough|laugh)",
     ), check=_fluid_context),
     # --- baby moving less or not at all
     _Rule("baby_movement", _phrases(
@@ -763,25 +757,25 @@ _RULES: tuple[_Rule, ...] = (
         r"cant feel (?:the |my |our |her )?(?:baby|him|her)(?! (?:is|has|getting|likes|wants|needs))",
         r"(?:moving|moved|move|movements?|kick\w*|active|wriggl\w*) " + _GAP2
         + r"(?:less|fewer|slower|slowed|not as much|reduced|decreased|stopped)",
-    ), STRONG, exclusion=_phrases("yet", "bowel", "when will i", r"more \w+ than kicks"), check=_movement_context),
+    ), _STRONG, exclusion=_phrases("yet", "bowel", "when will i", r"more \w+ than kicks"), check=_movement_context),
     _Rule("baby_movement", _phrases(
         r"(?:less|fewer|reduced|decreased|decrease in|slowed|slower|no|hardly any|barely any|not many|not much) "
         r"(?:fetal |foetal |baby |babys )?(?:movements?|moving|kicks?|kicking|activity|active)",
-    ), STRONG, exclusion=_phrases("yet", "bowel", "when will i", "monitor"), check=_movement_timing),
+    ), _STRONG, exclusion=_phrases("yet", "bowel", "when will i", "monitor"), check=_movement_timing),
     _Rule("baby_movement", _phrases(
         r"(?:baby|he|she|hes|shes|bump) " + _GAP
         + r"(?:really |very |so |super |way |much |a lot )?(?:quiet|quieter|calmer|slower)",
         "theres been nothing", r"nothing all (?:day|night|evening)",
         r"nothing (?:tonight|today|this (?:morning|evening|afternoon)"
         r"|since (?:lunch|breakfast|dinner|yesterday|last night|this morning))",
-    ), STRONG, check=_movement_quiet),
+    ), _STRONG, check=_movement_quiet),
     # --- severe or worsening headache
     _Rule("headache", _phrases(
         r"headaches?", r"migraines?",
         r"heads? (?:is |has been |been |keeps |feels )?(?:killing|pounding|throbbing|splitting|hurting|hurts|aching"
         r"|exploding|banging)",
         r"pain in (?:my |her |the )?head",
-    ), WEAK, severity=(_SEVERE, _phrases(
+    ), _WEAK, severity=(_SEVERE, _phrases(
         "pounding", "throbbing", "splitting", "killing", "banging", "exploding", "blinding", "stronger",
         r"light (?:is )?(?:bothering|hurts)", r"cant look at (?:the )?light",
     ))),
@@ -799,43 +793,44 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:lost|losing|loss of|lose) (?:part of |some of |some )?(?:my |her )?(?:vision|sight|eyesight)",
         r"(?:cant|struggling to|hard to) see (?:properly|straight|clearly|well|right|anything|out of|a thing)",
         "blurry",
-    ), STRONG, exclusion=_phrases(r"photos?", "picture", r"pics?", "screen", "camera", "video", "scan")),
+    ), _STRONG, exclusion=_phrases(r"photos?", "picture", r"pics?", "screen", "camera", "video", "scan")),
     # --- dizziness and fainting
     _Rule("dizziness", _phrases(
         "fainted", "fainting", "passed out", "passing out", "pass out", "blacked out", "blacking out", "black out",
         "collapsed", r"(?:about|going) to faint", "gonna faint", r"feel(?:ing)? faint", "lost consciousness",
         "unconscious",
-    ), STRONG, check=_faint_not_figure),
+    ), _STRONG, check=_faint_not_figure),
     _Rule("dizziness", _phrases(
         "dizzy", "dizziness", r"lightheaded(?:ness)?", "vertigo", r"(?:room|everything) (?:is |keeps |was )?spinning",
         "woozy", "faint",
-    ), MILDABLE, exclusion=_phrases(
+    ), _MILDABLE, exclusion=_phrases(
         r"(?:stand|standing|get|getting) up (?:too )?(?:fast|quick\w*)", r"excit\w*",
     )),
     # --- fever of 38 C / 100.4 F or more
     _Rule("fever", _phrases(
         r"fever\w*", "febrile", r"high (?:temp|temperature)", "burning up",
         r"temp(?:erature)? (?:is |was |of )?(?:high|up|spiking|through the roof)",
-    ), STRONG, check=_fever_reading),
-    _Rule("fever", _phrases(r"(?<![\d./+])(?:3[89]|4[0-3]|10[0-9])(?:\.\d{1,2})?"), STRONG, check=_fever_number),
+    ), _STRONG, check=_fever_reading),
+    _Rule("fever", _phrases(r"(?<![\d./+])(?:3[89]|4[0-3]|10[0-9])(?:\.\d{1,2})?"), _STRONG, check=_fever_number),
     # --- severe swelling of the face or hands
     _Rule("swelling", _phrases(
         r"(?:face|hands?|fingers?|eyes|eyelids?|cheeks?|lips?)\b[^|]{0,40}?\b(?:swollen|swelling|swelled|swell|swells"
         r"|puffy|puffed|puffing|puffiness|blown up|huge|massive)",
         r"(?:swollen|swelling|swelled|puffy|puffed|puffiness)\b[^|]{0,25}?\b(?:face|hands?|fingers?|eyes|eyelids?"
         r"|cheeks?|lips?)",
-    ), WEAK, severity=(_phrases(
+    ), _WEAK, severity=(_phrases(
         r"sudden(?:ly)?", "overnight", "out of nowhere", "all of a sudden", "really", "very", "so", r"severe(?:ly)?",
         "huge", "massive", "blown up", "balloon", "fast", "quickly", "rapidly", "cant get", "digging",
         r"barely recogni[sz]e", "right up", r"extreme(?:ly)?", "worse", "bad", "crazy",
     ),)),
     _Rule("swelling", _phrases(
-        r"cant get (?:my |her )?(?:wedding )?rings? off", r"rings? (?:is |are )?(?:digging|too tight|stuck|wont come off)",
-    ), MILDABLE),
+        r"cant get (?:my |her )?(?:wedding )?rings? off",
+        r"rings? (?:is |are )?(?:digging|too tight|stuck|wont come off)",
+    ), _MILDABLE),
     # --- a painful, swollen or red leg (a clot)
     _Rule("leg_clot", _phrases(
         "calf", "calves", "leg", "thigh", r"behind (?:my |her |the )?knee", r"back of (?:my |her |the )?(?:leg|knee)",
-    ), STRONG, exclusion=_phrases(r"leg cramps?", r"restless legs?", "both"), check=_leg_clot_features),
+    ), _STRONG, exclusion=_phrases(r"leg cramps?", r"restless legs?", "both"), check=_leg_clot_features),
     # --- severe belly pain
     _Rule("belly_pain", _phrases(
         r"(?:stomach|tummy|belly|abdomen|abdominal|bump|uterus|womb|pelvis|groin)\b[^|]{0,30}?\b(?:pains?|ache\w*"
@@ -843,7 +838,7 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:pains?|ache\w*|aching|cramp\w*|stabbing|hurts?|hurting)\b[^|]{0,25}?\b(?:stomach|tummy|belly|abdomen"
         r"|abdominal|bump|uterus|womb|ribs|low down|lower down|one side|right side|left side)",
         "cramps", "cramping", "stomachache", "tummyache", "bellyache",
-    ), WEAK, severity=(_SEVERE, _phrases(
+    ), _WEAK, severity=(_SEVERE, _phrases(
         "sharp", "stabbing", "one side", "upper right", r"under (?:my |her )?ribs", r"through to (?:my |her )?back",
         "rock hard", "crying", "cant get comfy", "doubled",
     )), exclusion=_phrases(
@@ -853,13 +848,14 @@ _RULES: tuple[_Rule, ...] = (
     _Rule("vomiting", _phrases(
         r"cant (?:even )?(?:keep|hold) (?:anything|any thing|nothing|water|food|fluids?|liquids?|my meds|meds|it|them)"
         r" down",
-    ), STRONG),
+    ), _STRONG),
     _Rule("vomiting", _phrases(
         r"vomit\w*", r"throw(?:ing|n)? up", "threw up", r"puk\w*", "being sick", "been sick", "was sick",
         r"sick (?:all|every|constantly|non)", r"nause\w*", "morning sickness", "hyperemesis", "hg",
-    ), WEAK, severity=(_phrases(
-        r"cant (?:even )?(?:keep|hold)", "not staying down", r"non ?stop", r"constant(?:ly)?", r"(?:cant|wont|doesnt) stop",
-        r"every time i (?:eat|drink)", r"(?<=\d )times", r"(?:ten|twenty|several|many|loads of|so many) times", "everything",
+    ), _WEAK, severity=(_phrases(
+        r"cant (?:even )?(?:keep|hold)", "not staying down", r"non ?stop", r"constant(?:ly)?",
+        r"(?:cant|wont|doesnt) stop", r"every time i (?:eat|drink)", r"(?<=\d )times",
+        r"(?:ten|twenty|several|many|loads of|so many) times", "everything",
         r"dehydrat\w*", r"(?:hasnt|havent|not|no) (?:peed|weed|pee|wee)", r"dark (?:pee|urine|wee)", "blood", "bloody",
         r"severe(?:ly)?", "unbearable", "extreme", r"lost (?:\d+|a lot of) ?(?:kg|kgs|kilos|lbs|pounds|weight)",
         "hyperemesis", "hg", r"(?:so|really|very) weak", "all night", "days straight",
@@ -871,12 +867,12 @@ _RULES: tuple[_Rule, ...] = (
         r"smell\w* (?:really |so |very |a bit |kinda |kind of |quite )?(?:bad|foul|rotten|off|fishy|nasty|horrible"
         r"|awful|funny|weird|strange|strong|gross|disgusting|like)",
         r"stink\w*", r"reek\w*", "smelly", r"(?:green|greenish|yellow|grey|gray) discharge",
-    ), STRONG, check=_discharge_postpartum),
+    ), _STRONG, check=_discharge_postpartum),
     # --- overwhelming tiredness
     _Rule("exhaustion", _phrases(
         "exhausted", "exhaustion", "tired", "tiring", "tiredness", r"fatigue\w*", "wiped out", "drained", "worn out",
         "knackered", "shattered", "no energy", r"(?:so|really|very|too) weak", "weakness",
-    ), WEAK, severity=(_phrases(
+    ), _WEAK, severity=(_phrases(
         "overwhelming", r"extreme(?:ly)?", "beyond", "unreal",
         r"cant (?:even )?(?:function|get out of bed|get up|stay awake|keep (?:my |her |his )?eyes open|do anything|lift"
         r"|hold|stand|walk|think|move|look after|care for)",
@@ -901,12 +897,12 @@ def _rule_fires(rule: _Rule, message: _Message, match: re.Match[str]) -> bool:
         _HISTORY_RESET, sentence_start, sentence_end
     ):
         return False
-    if rule.strength == WEAK and not any(
+    if rule.strength == _WEAK and not any(
         message.search(phrases, sentence_start, sentence_end) for phrases in rule.severity
     ):
         return False
     if (
-        rule.strength == MILDABLE
+        rule.strength == _MILDABLE
         and message.mild(start, end)
         and not message.search(_SEVERE, sentence_start, sentence_end)
     ):
@@ -979,6 +975,19 @@ _CATEGORIES: tuple[tuple[str, _Phrases], ...] = (
         "bathe a newborn", "sleeping through the night",
     )),
 )
+
+
+def _first_word_index_build() -> dict[str, tuple[int, ...]]:
+    """Each way a phrase list can begin (see `_first_words`), with the lists that begin that way."""
+    index: dict[str, set[int]] = defaultdict(set)
+    for phrases in _ALL_PHRASES:
+        for first_word in phrases.first_words:
+            index[first_word].add(phrases.index)
+    return {first_word: tuple(sorted(indexes)) for first_word, indexes in index.items()}
+
+
+# Built once every phrase list above has registered itself.
+_FIRST_WORD_INDEX = _first_word_index_build()
 
 
 def message_classify(*, text: str) -> Classification:
