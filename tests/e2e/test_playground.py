@@ -136,10 +136,13 @@ def message_send(page: Page, text: str) -> None:
     box.press("Enter")
 
 
-def test_register_chat_rename_and_delete(page, anthropic_server):
-    """A new user registers, sees the reply stream in, renames the chat and deletes it."""
+def test_register_chat_stop_rename_delete_emergency_and_log_in_again(page, anthropic_server):
+    """A new user registers, sees a reply stream in, stops another, finds both after a reload
+    that needed a token refresh, renames and deletes the chat, sees an emergency answered with
+    the urgent banner, logs out and back in."""
     tokens = ["Tiredness", " is", " very", " common", " in", " the", " first", " weeks", ";", " rest", " when", " you", " can", "."]
     anthropic_server.reply_script(tokens=tokens, token_interval=0.1)
+    anthropic_server.reply_script(tokens=[f" more{index}" for index in range(200)], token_interval=0.03)
     register(page, "ada@example.com")
 
     message_send(page, "Is it normal to feel tired?")
@@ -169,11 +172,32 @@ def test_register_chat_rename_and_delete(page, anthropic_server):
     expect(sidebar.locator(".conversation-title")).to_have_text(["Feeling Well Today"])
     expect(page.get_by_role("heading", level=2, name="Feeling Well Today")).to_be_visible()
 
-    # After a reload the session and the saved conversation are still there.
+    # Stop ends a long reply; what was written is kept and marked.
+    message_send(page, "Tell me more")
+    stopped = page.locator(".message-ai").last
+    expect(stopped.locator(".bubble")).not_to_be_empty()
+    page.get_by_role("button", name="Stop").click()
+    expect(stopped).to_have_attribute("data-status", "stopped")
+    expect(stopped.locator(".badge-status")).to_have_text("Stopped")
+    stopped_id = stopped.get_attribute("data-message-id")
+    cut = orm(lambda: Message.objects.get(id=stopped_id))
+    assert cut.status == "stopped" and 0 < len(cut.message) < len("".join(f" more{index}" for index in range(200)))
+    assert stopped.locator(".bubble").text_content() == cut.message
+
+    # After a reload with an access token the server refuses, the page refreshes it and
+    # shows the saved conversation, badges and disclaimers included.
+    page.evaluate(
+        """() => {
+            const session = JSON.parse(sessionStorage.getItem("nora.session"));
+            sessionStorage.setItem("nora.session", JSON.stringify({ ...session, access: "expired" }));
+        }"""
+    )
     page.reload()
     sidebar.locator(".conversation-open", has_text="Feeling Well Today").click()
-    expect(page.locator(".message-user .bubble")).to_have_text(["Is it normal to feel tired?"])
-    expect(page.locator(".message-ai .bubble")).to_have_text([full])
+    expect(page.locator(".message-user .bubble")).to_have_text(["Is it normal to feel tired?", "Tell me more"])
+    expect(page.locator(".message-ai .bubble")).to_have_text([full, cut.message])
+    expect(page.locator(".message-ai").first.locator(".disclaimer")).to_have_text(saved.disclaimer["message"])
+    expect(page.locator(".message-ai").last.locator(".badge-status")).to_have_text("Stopped")
 
     sidebar.get_by_role("button", name="Rename “Feeling Well Today”").click()
     title = sidebar.get_by_label("New title")
@@ -190,29 +214,31 @@ def test_register_chat_rename_and_delete(page, anthropic_server):
     expect(page.locator(".message")).to_have_count(0)
     assert not orm(Conversation.objects.filter(id=conversation.id).exists)
 
-
-def test_an_emergency_shows_the_urgent_notice(page, anthropic_server):
-    """A message with a warning sign gets the safety notice and the disclaimer in a red banner
-    above the reply."""
-    tokens = ["Please", " call", " your", " maternity", " unit", " now", "."]
-    anthropic_server.reply_script(tokens=tokens)
-    register(page, "bea@example.com")
-
+    # A warning sign: the safety notice and the disclaimer in a red banner above the reply.
+    emergency_tokens = ["Please", " call", " your", " maternity", " unit", " now", "."]
+    anthropic_server.reply_script(tokens=emergency_tokens)
     message_send(page, "I'm 30 weeks pregnant and bleeding heavily")
-    reply = page.locator(".message-ai").last
-    expect(reply).to_have_attribute("data-status", "complete")
-    saved = orm(lambda: Message.objects.get(conversation__user__email="bea@example.com", sender="ai"))
+    urgent = page.locator(".message-ai").last
+    expect(urgent).to_have_attribute("data-status", "complete")
+    urgent_id = urgent.get_attribute("data-message-id")
+    saved = orm(lambda: Message.objects.get(id=urgent_id))
     assert saved.disclaimer["primary_category"] == "emergency"
     notice, _, answer = saved.message.partition("\n\n")
-    assert notice.startswith("This could be an emergency.") and answer == "".join(tokens)
-
-    banner = reply.get_by_role("alert")
+    assert notice.startswith("This could be an emergency.") and answer == "".join(emergency_tokens)
+    banner = urgent.get_by_role("alert")
     expect(banner.locator(".emergency-text")).to_have_text(notice)
     expect(banner.locator(".emergency-disclaimer")).to_have_text(saved.disclaimer["message"])
     expect(banner).to_have_css("border-top-color", "rgb(180, 35, 24)")
-    expect(reply.locator(".bubble")).to_have_text(answer)
+    expect(urgent.locator(".bubble")).to_have_text(answer)
     # The notice comes first, above the model's words.
-    assert reply.evaluate("item => item.firstElementChild.classList.contains('emergency-notice')")
+    assert urgent.evaluate("item => item.firstElementChild.classList.contains('emergency-notice')")
+
+    page.get_by_role("button", name="Log out").click()
+    form = page.get_by_role("tabpanel", name="Log in")
+    form.get_by_label("Email").fill("ada@example.com")
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_role("button", name="Log in").click()
+    expect(sidebar.locator(".conversation-title")).to_have_count(1)
 
 
 def test_voice_shows_the_transcript_and_the_reply(page, anthropic_server):
