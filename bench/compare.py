@@ -66,8 +66,10 @@ def alternate(
     on_fake: Callable[[dict], None] | None = None,
 ) -> Results:
     """`args.runs` rounds; in each, a fresh process of every server runs `step` in turn."""
-    harness.pin_load_generator()
-    harness.database_prepare(tree=args.tree)
+    harness.setup(args)
+    if args.smoke:
+        # Short replies: the smoke run checks the machinery, not the figures.
+        provider = Provider(first_token_ms=10.0, token_interval_ms=min(provider.token_interval_ms, 20.0), tokens=min(provider.tokens, 20))
     harness.load_data_forget(prefix=USER_PREFIX)
     user_ids = harness.users_make(prefix=USER_PREFIX, count=clients)
     tokens = [harness.access_token(user_id) for user_id in user_ids]
@@ -78,10 +80,11 @@ def alternate(
     if on_fake is not None:
         on_fake({"url": fake.url})
     with harness.running(fake):
-        for _run, server in itertools.product(range(args.runs), servers):
+        for run, server in itertools.product(range(args.runs), servers):
             session = Session(server, server_start(server, args=args, anthropic_url=fake.url), user_ids, tokens)
             try:
-                step(session, results)
+                with harness.maybe_profiled(args, session.process, first=run == 0):
+                    step(session, results)
             finally:
                 session.process.stop()
     harness.load_data_forget(prefix=USER_PREFIX)
@@ -97,13 +100,16 @@ def server_start(server: str, *, args, anthropic_url: str, deepgram_url: str = "
     return harness.nora_start(tree=args.tree, env=env)
 
 
-def warm_up(session: Session, *, clients: int, streams: int) -> None:
+def warm_up(session: Session, *, clients: int, streams: int, smoke: bool = False) -> None:
     """Streams nobody measures: imports, pools and caches are warm before the clock starts."""
     from bench.sse import closed_loop
 
+    if smoke:
+        clients, streams = 1, 1
     target = session.target(streams_per_client=streams + 2)
     asyncio.run(closed_loop(target, clients=clients, seconds=30, max_streams=clients * streams))
-    harness.settle(session.process)
+    if not smoke:
+        harness.settle(session.process)
 
 
 def ratio(nora: float, baseline: float) -> float:

@@ -7,6 +7,7 @@ machine's own. Everything binds 127.0.0.1 and every load loop is bounded in coun
 
 import argparse
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -47,8 +48,13 @@ LIMITS_RAISED = {
 }
 
 
-def database_url(name: str) -> str:
-    return os.environ.get("BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{name}")
+# The benchmarks' own database; smoke runs use another, so they never touch a loaded data set.
+DATABASE = {"name": "nora_bench"}
+
+
+def database_url(name: str | None = None) -> str:
+    base = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
+    return f"{base}/{name or DATABASE['name']}"
 
 
 def redis_url() -> str:
@@ -99,7 +105,8 @@ class Process:
         if self.popen.poll() is None:
             self.popen.send_signal(signal.SIGTERM)
             try:
-                self.popen.wait(timeout=10)
+                # Nothing measured depends on a graceful exit; open streams would only delay it.
+                self.popen.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
@@ -175,7 +182,7 @@ def nora_env(*, tree: Path, anthropic_url: str = "", deepgram_url: str = "", ext
             "DEBUG": "0",
             "SECRET_KEY": SECRET_KEY,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DATABASE_URL": database_url("nora_bench"),
+            "DATABASE_URL": database_url(),
             "REDIS_URL": redis_url(),
             "LOG_LEVEL": "WARNING",
             "SECURE_SSL_REDIRECT": "0",
@@ -209,7 +216,7 @@ def baseline_start(*, anthropic_url: str) -> Process:
         "--no-access-log", "--log-level", "warning",
     ]
     env = {
-        **os.environ, "PYTHONPATH": str(ROOT), "BENCH_DATABASE_URL": database_url("nora_bench"),
+        **os.environ, "PYTHONPATH": str(ROOT), "BENCH_DATABASE_URL": database_url(),
         "BENCH_SECRET_KEY": SECRET_KEY, "ANTHROPIC_BASE_URL": anthropic_url, "ANTHROPIC_API_KEY": FAKE_API_KEY,
     }
     popen, log_path = _spawn("baseline", argv, cwd=ROOT, env=env, core=SERVER_CORE)
@@ -241,20 +248,43 @@ def settle(process: Process, *, seconds: float = 0.5) -> None:
 # The database ---------------------------------------------------------------------------
 
 
-def database_prepare(*, tree: Path, name: str = "nora_bench") -> None:
-    """Create the benchmark database if it is missing and bring its schema up to date."""
+def setup(args: argparse.Namespace) -> None:
+    """Every benchmark's start: pin this process, pick and prepare the database."""
+    pin_load_generator()
+    DATABASE["name"] = "nora_bench_smoke" if args.smoke else "nora_bench"
+    database_prepare(tree=args.tree)
+
+
+def database_prepare(*, tree: Path) -> None:
+    """Create the benchmark database if it is missing and bring its schema up to date.
+
+    `migrate` costs seconds of Django start-up, so it runs only when the tree's migrations
+    (or the requirements, which bring third-party ones) differ from the last migrated.
+    """
+    name = DATABASE["name"]
     with psycopg.connect(database_url("postgres"), autocommit=True) as admin:
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             admin.execute(f'CREATE DATABASE "{name}"')
-    env = nora_env(tree=tree)
-    env["DATABASE_URL"] = database_url(name)
+    digest = hashlib.sha256()
+    for path in sorted([*Path(tree).glob("*/migrations/*.py"), Path(tree) / "requirements.txt"]):
+        if path.exists():
+            digest.update(str(path.relative_to(tree)).encode() + path.read_bytes())
+    fingerprint = digest.hexdigest()
+    with db() as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_schema (fingerprint text PRIMARY KEY)")
+        if conn.execute("SELECT 1 FROM bench_schema WHERE fingerprint = %s", (fingerprint,)).fetchone():
+            return
     subprocess.run(
-        [PYTHON, "manage.py", "migrate", "--noinput", "--skip-checks", "-v", "0"], cwd=tree, env=env, check=True
+        [PYTHON, "manage.py", "migrate", "--noinput", "--skip-checks", "-v", "0"], cwd=tree, env=nora_env(tree=tree),
+        check=True,
     )
+    with db() as conn:
+        conn.execute("DELETE FROM bench_schema")
+        conn.execute("INSERT INTO bench_schema VALUES (%s)", (fingerprint,))
 
 
 def db() -> psycopg.Connection:
-    return psycopg.connect(database_url("nora_bench"), autocommit=True)
+    return psycopg.connect(database_url(), autocommit=True)
 
 
 def users_make(*, prefix: str, count: int) -> list[str]:
@@ -367,6 +397,9 @@ def common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tree", type=Path, default=ROOT, help="the Nora source tree daphne runs (default: this one)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra setting for Nora")
+    parser.add_argument("--profile", default=None, metavar="FILE",
+                        help="py-spy raw stacks of Nora during its first run (summarise: python -m bench.profile FILE)")
+    parser.add_argument("--profile-seconds", type=float, default=20.0)
     parser.add_argument(
         "--servers", nargs="+", choices=["nora", "baseline"], default=None,
         help="which servers to run (default: both, or Nora alone where FastAPI is not installed)",
@@ -376,10 +409,9 @@ def common_arguments(parser: argparse.ArgumentParser) -> None:
 def servers(args: argparse.Namespace) -> list[str]:
     if args.servers:
         return list(args.servers)
-    try:
-        import fastapi  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("fastapi") is None or importlib.util.find_spec("uvicorn") is None:
         return ["nora"]
     return ["nora", "baseline"]
 
@@ -389,12 +421,31 @@ def extra_env(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def meta(args: argparse.Namespace, **more: object) -> dict:
-    commit = subprocess.run(["git", "-C", str(args.tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    marker = Path(args.tree) / ".bench-commit"
+    if marker.exists():
+        commit = marker.read_text().strip()
+    else:
+        described = subprocess.run(
+            ["git", "-C", str(args.tree), "describe", "--always", "--dirty"], capture_output=True, text=True
+        )
+        commit = described.stdout.strip() or "(unknown)"
     return {
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": " ".join(["python -m", f"bench.{Path(sys.argv[0]).stem}", *sys.argv[1:]]),
         "tree": str(args.tree),
-        "commit": commit.stdout.strip() or "(not a git checkout)",
+        "commit": commit,
         "cpus": os.cpu_count(),
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
         **more,
     }
+
+
+@contextlib.contextmanager
+def maybe_profiled(args: argparse.Namespace, process: Process, *, first: bool) -> Iterator[None]:
+    """py-spy on `process` when --profile was given and this is the first run of Nora."""
+    if not (args.profile and first and process.name == "nora"):
+        yield
+        return
+    from bench.profile import profiled
+
+    with profiled(process, output=Path(args.profile), seconds=args.profile_seconds):
+        yield

@@ -60,9 +60,13 @@ class Connection:
 
     async def stream(self, *, path: str, token: str, message: str, record: Stream) -> Stream:
         body = json.dumps({"message": message}).encode()
+        return await self.request(method="POST", path=path, token=token, record=record, body=body)
+
+    async def request(self, *, method: str, path: str, token: str, record: Stream, body: bytes = b"") -> Stream:
+        content = f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n" if method == "POST" else ""
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nAuthorization: Bearer {token}\r\n"
-            f"Content-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nAuthorization: Bearer {token}\r\n"
+            f"Accept: text/event-stream, application/json\r\n{content}\r\n"
         ).encode()
         if self.writer is None:
             await self._open()

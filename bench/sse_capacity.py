@@ -68,7 +68,7 @@ def main(argv=None) -> None:
             if failed.get(session.server, 1 << 30) <= level:
                 continue
             process = session.process
-            warm_up(session, clients=2, streams=2)
+            warm_up(session, clients=2, streams=2, smoke=args.smoke)
             idle_rss = process.rss_kib()
             held, probes, kib = asyncio.run(
                 level_run(session, held=level, open_rate=args.open_rate, probe_rate=args.probe_rate,

@@ -22,10 +22,10 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args(argv)
     if args.smoke:
-        args.clients, args.seconds, args.runs = 4, 1.0, 1
+        args.clients, args.seconds, args.runs = 4, 0.5, 1
 
     def step(session: Session, results: Results) -> None:
-        warm_up(session, clients=min(args.clients, 10), streams=1 if args.smoke else 3)
+        warm_up(session, clients=min(args.clients, 10), streams=1 if args.smoke else 3, smoke=args.smoke)
         target = session.target(streams_per_client=int(args.seconds * 2) + 5)
         records = asyncio.run(closed_loop(target, clients=args.clients, seconds=args.seconds, max_streams=100_000))
         results.add(session.server, args.clients, Figures.of(records))

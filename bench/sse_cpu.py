@@ -21,10 +21,10 @@ from bench.sse import Figures, closed_loop, open_loop
 SUSTAINED_P99_MS = 100.0
 
 
-def cpu_per_stream(session: Session, *, clients: int, seconds: float) -> tuple[float, int]:
+def cpu_per_stream(session: Session, *, clients: int, seconds: float, idle_seconds: float = 1.0) -> tuple[float, int]:
     process = session.process
     idle_start, idle_cpu = time.monotonic(), process.cpu_seconds()
-    time.sleep(1.0)
+    time.sleep(idle_seconds)
     idle_rate = (process.cpu_seconds() - idle_cpu) / (time.monotonic() - idle_start)
     target = session.target(streams_per_client=int(seconds * 2) + 5)
     start, cpu = time.monotonic(), process.cpu_seconds()
@@ -54,11 +54,13 @@ def main(argv=None) -> None:
     parser.add_argument("--max-steps", type=int, default=10)
     args = parser.parse_args(argv)
     if args.smoke:
-        args.clients, args.seconds, args.step_seconds, args.max_steps, args.runs = 2, 1.0, 1.0, 1, 1
+        args.clients, args.seconds, args.step_seconds, args.max_steps, args.runs = 2, 0.5, 0.5, 1, 1
 
     def step(session: Session, results: Results) -> None:
-        warm_up(session, clients=args.clients, streams=1 if args.smoke else 3)
-        cpu, streams = cpu_per_stream(session, clients=args.clients, seconds=args.seconds)
+        warm_up(session, clients=args.clients, streams=1 if args.smoke else 3, smoke=args.smoke)
+        cpu, streams = cpu_per_stream(
+            session, clients=args.clients, seconds=args.seconds, idle_seconds=0.2 if args.smoke else 1.0
+        )
         results.note(session.server, "cpu_ms", cpu * 1000)
         results.note(session.server, "cpu_streams", streams)
         rate = max(1.0, 0.5 / max(cpu, 1e-4))

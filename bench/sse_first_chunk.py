@@ -23,11 +23,11 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="per load level and run")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.clients, args.seconds, args.runs = [1, 4], 1.0, 1
+        args.clients, args.seconds, args.runs = [1, 4], 0.5, 1
     clients_max = max(args.clients)
 
     def step(session: Session, results: Results) -> None:
-        warm_up(session, clients=min(clients_max, 10), streams=1 if args.smoke else 3)
+        warm_up(session, clients=min(clients_max, 10), streams=1 if args.smoke else 3, smoke=args.smoke)
         for clients in args.clients:
             target = session.target(streams_per_client=int(args.seconds * 2) + 5)
             records = asyncio.run(closed_loop(target, clients=clients, seconds=args.seconds, max_streams=100_000))
