@@ -409,6 +409,12 @@
     if (id === state.currentId) $("chat-title").textContent = titleOf(conversation);
   }
 
+  // The list is ordered by latest activity, as the server orders it.
+  function conversationToTop(id) {
+    const row = rowOf(id);
+    if (row && row !== $("conversations").firstElementChild) $("conversations").prepend(row);
+  }
+
   function currentMark() {
     for (const row of $("conversations").children) {
       if (row.dataset.id === state.currentId) row.setAttribute("aria-current", "page");
@@ -604,8 +610,9 @@
   }
 
   function replyPlaceholder() {
-    const item = messageRender({ sender: "ai", message: "", status: "streaming" });
+    const item = messageRender({ sender: "ai", message: "" });
     item.setAttribute("aria-busy", "true");
+    statusShow(item, "streaming");
     $("message-list").append(item);
     $("welcome").hidden = true;
     scrollToEnd(true);
@@ -613,11 +620,11 @@
   }
 
   function userMessageShow(text, source) {
-    $("message-list").append(
-      messageRender({ sender: "user", message: text, source, created_at: new Date().toISOString() }),
-    );
+    const item = messageRender({ sender: "user", message: text, source, created_at: new Date().toISOString() });
+    $("message-list").append(item);
     $("welcome").hidden = true;
     scrollToEnd(true);
+    return item;
   }
 
   function statusShow(item, status) {
@@ -723,7 +730,7 @@
     const reply = { controller, conversationId, messageId: null };
     state.reply = reply;
     replyBusy(true);
-    userMessageShow(text, "text");
+    const said = userMessageShow(text, "text");
     const item = replyPlaceholder();
     let finished = false;
     try {
@@ -734,12 +741,22 @@
         signal: controller.signal,
       });
       if (!response.ok) {
+        // Refused (a reply already running, a limit reached…): nothing was saved, so the
+        // words go back into the box to send again.
         const error = await errorOf(response);
         item.remove();
+        said.remove();
+        $("welcome").hidden = $("message-list").children.length > 0;
+        const input = $("composer-input");
+        if (!input.value) {
+          input.value = text;
+          composerResize();
+        }
         showError(error.message);
         finished = true;
         return;
       }
+      conversationToTop(conversationId);
       announce("Nora is replying");
       const bubble = item.querySelector(".bubble");
       for await (const event of sseEvents(response)) {
@@ -954,6 +971,7 @@
           break;
         case "final_transcript":
           $("voice-partial").textContent = "";
+          conversationToTop(this.conversationId);
           if (this.conversationId === state.currentId) {
             userMessageShow(message.text, "voice");
             this.reply = replyPlaceholder();
