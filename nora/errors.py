@@ -30,6 +30,10 @@ class ConflictError(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class ServiceUnavailableError(ApplicationError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
 class TooManyRequestsError(ApplicationError):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
 

@@ -109,7 +109,7 @@ if REDIS_URL:
             "CONFIG": {
                 # redis-py 8 times out idle reads after 5 s by default, which
                 # channels-redis turns into a TimeoutError in idle consumers.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "socket_connect_timeout": 5}],
             },
         }
     }
@@ -118,6 +118,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "nora",
+            # An unreachable Redis must fail a request quickly, never hang it.
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
         }
     }
 else:

@@ -47,6 +47,7 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         self.utterance_bytes = 0
         self.turn_task: asyncio.Task | None = None
         self.reply: ReplyTurn | None = None
+        self.closing: set[asyncio.Task] = set()
 
         await self.accept()
         request_id_var.set(uuid.uuid4().hex)
@@ -92,6 +93,8 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         if getattr(self, "reply", None) is not None:
             self.reply.interrupt(status=Message.Status.INCOMPLETE)
             await self.reply.wait()
+        if getattr(self, "closing", None):
+            await asyncio.gather(*self.closing, return_exceptions=True)
         if self.holds_socket_slot:
             await sync_to_async(services.voice_socket_release)(user_id=self.user.id)
         if self.conversation_id is not None:
@@ -193,7 +196,10 @@ class VoiceConsumer(AsyncWebsocketConsumer):
             await self.error(error.message)
             return
         finally:
-            await session.close()
+            # Closing waits for the provider's goodbye; the reply need not wait for it.
+            closing = asyncio.create_task(session.close())
+            self.closing.add(closing)
+            closing.add_done_callback(self.closing.discard)
         if not text:
             await self.send_json({"type": "status", "message": "No speech detected"})
             return

@@ -7,6 +7,7 @@ reply outlives the request that asked for it and is saved even if nobody is list
 
 import asyncio
 import atexit
+import contextlib
 import contextvars
 import functools
 import logging
@@ -19,13 +20,14 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import DatabaseError
 
 from accounts.models import User
 from chats import quotas, services
 from chats.models import Message
 from chats.safety.classifier import Classification, message_classify
 from chats.safety.notices import disclaimer_build, emergency_notice_build, safety_instructions_build
-from nora.errors import TooManyRequestsError
+from nora.errors import ServiceUnavailableError, TooManyRequestsError
 from nora.observability import FIRST_CHUNK, PROVIDER_ERRORS, TOKENS, conversation_id_var, request_id_var, user_id_var
 
 from .prompts import history_build, system_prompt_build
@@ -34,6 +36,8 @@ from .providers import ReplyProviderError, ReplyUsage, TextDelta, reply_provider
 logger = logging.getLogger(__name__)
 
 GENERIC_FAILURE = "Nora could not finish this reply. Please try again."
+UNSAVED_FAILURE = "Nora could not save this reply. Please try again in a moment."
+UNAVAILABLE = "Nora is temporarily unavailable. Please try again in a moment."
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +227,10 @@ class ReplyTurn:
             stop_listener.cancel()
             saver.cancel()
 
-        await asyncio.shield(self._finish(status=status, usage=usage))
+        saved = await asyncio.shield(self._finish(status=status, usage=usage))
         self._emit_start()
+        if not saved:
+            failure = UNSAVED_FAILURE
         if failure is not None:
             self._emit(ReplyFailed(message_id=self.reply_id, message=failure, text=self.text))
             return
@@ -252,7 +258,8 @@ class ReplyTurn:
                 usage = event
         return usage
 
-    async def _finish(self, *, status: str, usage: ReplyUsage | None) -> None:
+    async def _finish(self, *, status: str, usage: ReplyUsage | None) -> bool:
+        """Save the reply's last state; False when the database would not take it."""
         try:
             await database_sync_to_async(services.reply_finish)(
                 reply_id=self.reply_id, conversation_id=self.conversation_id, text=self.text, status=status,
@@ -262,10 +269,18 @@ class ReplyTurn:
             )
         except Exception:
             logger.exception("Could not save the finished reply", extra={"reply_id": str(self.reply_id)})
+            return False
         if usage is not None:
             TOKENS.labels("input").inc(usage.input_tokens)
             TOKENS.labels("output").inc(usage.output_tokens)
-            await sync_to_async(quotas.tokens_charge)(user_id=self.user_id, tokens=usage.input_tokens + usage.output_tokens)
+            try:
+                await sync_to_async(quotas.tokens_charge)(
+                    user_id=self.user_id, tokens=usage.input_tokens + usage.output_tokens
+                )
+            except Exception as error:
+                # The reply is saved; an uncounted reply is better than a lost one.
+                logger.warning("Could not count the reply's tokens: %s", type(error).__name__)
+        return True
 
     async def _save_periodically(self) -> None:
         """Save the text as it grows, and show the row is alive while the model is silent."""
@@ -286,17 +301,25 @@ class ReplyTurn:
 
     async def _listen_for_stop(self) -> None:
         layer = get_channel_layer()
-        channel = await layer.new_channel()
         group = stop_group_name(self.conversation_id)
-        await layer.group_add(group, channel)
+        channel = None
         try:
+            channel = await layer.new_channel()
+            await layer.group_add(group, channel)
             while True:
                 message = await layer.receive(channel)
                 if message.get("type") == "reply.stop":
                     self.interrupt(status=Message.Status.STOPPED)
                     return
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            # Without the channel layer the reply still completes; only /stop cannot reach it.
+            logger.warning("Stop requests cannot reach this reply: %s", type(error).__name__)
         finally:
-            await asyncio.shield(layer.group_discard(group, channel))
+            if channel is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(layer.group_discard(group, channel))
 
     async def _title_generate(self) -> str | None:
         """The model's title, saved over the fallback; None keeps the fallback."""
@@ -347,6 +370,9 @@ async def reply_begin(
         if not classification.is_emergency:
             raise
         model_allowed = False
+    except Exception as error:
+        logger.warning("The shared cache is unavailable: %s", type(error).__name__)
+        raise ServiceUnavailableError(UNAVAILABLE) from error
     try:
         record = await database_sync_to_async(services.turn_begin)(
             user=user,
@@ -359,9 +385,12 @@ async def reply_begin(
             notice=_notice_text(classification),
             keep_user_message_on_conflict=keep_user_message_on_conflict,
         )
-    except Exception:
+    except Exception as error:
         if model_allowed:
             await sync_to_async(quotas.model_call_refund)(user_id=user.id)
+        if isinstance(error, DatabaseError):
+            logger.warning("The database refused a new turn: %s", type(error).__name__)
+            raise ServiceUnavailableError(UNAVAILABLE) from error
         raise
     system = system_prompt_build(
         personality=record.reply.personality,
