@@ -18,7 +18,7 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 DEBUG = env.bool("DEBUG", default=False)
 
 if DEBUG:
-    SECRET_KEY = env("SECRET_KEY", default="django-insecure-nora-development-only")
+    SECRET_KEY = env("SECRET_KEY", default="") or "django-insecure-nora-development-only"
 else:
     SECRET_KEY = env("SECRET_KEY", default="")
     if not SECRET_KEY:
@@ -176,7 +176,7 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
-    "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": env("JWT_SIGNING_KEY", default="") or SECRET_KEY,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -204,7 +204,7 @@ NORA_WS_TICKET_SECONDS = env.int("NORA_WS_TICKET_SECONDS", default=60)
 
 ANTHROPIC_API_KEY = env("ANTHROPIC_API_KEY", default="")
 ANTHROPIC_BASE_URL = env("ANTHROPIC_BASE_URL", default="")
-NORA_LLM_PROVIDER = env("NORA_LLM_PROVIDER", default="anthropic" if ANTHROPIC_API_KEY else "offline")
+NORA_LLM_PROVIDER = env("NORA_LLM_PROVIDER", default="") or ("anthropic" if ANTHROPIC_API_KEY else "offline")
 NORA_REPLY_PROVIDERS = {
     "anthropic": "chats.engine.providers.anthropic.AnthropicReplyProvider",
     "offline": "chats.engine.providers.offline.OfflineReplyProvider",
@@ -243,7 +243,7 @@ NORA_CRISIS_LINE = env("NORA_CRISIS_LINE", default="")
 DEEPGRAM_API_KEY = env("DEEPGRAM_API_KEY", default="")
 DEEPGRAM_BASE_URL = env("DEEPGRAM_BASE_URL", default="")
 DEEPGRAM_MODEL = env("DEEPGRAM_MODEL", default="nova-3")
-NORA_STT_PROVIDER = env("NORA_STT_PROVIDER", default="deepgram" if DEEPGRAM_API_KEY else "offline")
+NORA_STT_PROVIDER = env("NORA_STT_PROVIDER", default="") or ("deepgram" if DEEPGRAM_API_KEY else "offline")
 NORA_STT_PROVIDERS = {
     "deepgram": "voice.stt.deepgram.DeepgramSpeechToText",
     "offline": "voice.stt.offline.OfflineSpeechToText",

@@ -91,3 +91,29 @@ def test_health_checks_are_exempt_from_the_https_redirect(anon, settings):
     assert anon.get("/healthz").status_code == 200
     assert anon.get("/readyz").status_code == 200
     assert anon.get("/personalities").status_code == 301
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    import re
+
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', (ROOT / "nora" / "settings.py").read_text()))
+    listed = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    assert read == listed
+
+
+def test_the_env_example_as_a_dot_env_starts_in_debug(tmp_path):
+    """A newcomer who copies .env.example to .env and runs `make run` gets a working server."""
+    result = run_django("check", DEBUG="1", **{
+        line.split("=", 1)[0]: line.split("=", 1)[1]
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#") and line.split("=", 1)[0] != "DEBUG"
+    })
+    assert result.returncode == 0, result.stderr
+
+
+def test_cors_allows_only_the_listed_origins(anon, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example"]
+    allowed = anon.options("/personalities", HTTP_ORIGIN="https://app.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    assert allowed["Access-Control-Allow-Origin"] == "https://app.example"
+    refused = anon.options("/personalities", HTTP_ORIGIN="https://evil.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    assert "Access-Control-Allow-Origin" not in refused
