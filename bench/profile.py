@@ -25,7 +25,7 @@ def profiled(process: harness.Process, *, output: Path, seconds: float, rate: in
     command = [
         "taskset", "-c", str(harness.LOAD_CORE), str(PY_SPY), "record", "--pid", str(process.pid),
         "--format", "raw", "--output", str(output), "--duration", str(int(seconds)), "--rate", str(rate),
-        "--nonblocking", "--threads",
+        "--nonblocking", "--gil",
     ]
     spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

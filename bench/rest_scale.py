@@ -50,8 +50,8 @@ def data_load(*, owner_email: str, conversations: int, per_conversation: int, bi
             """
             INSERT INTO chats_conversation (id, title, personality, created_at, last_activity_at, has_emergency, user_id)
             SELECT gen_random_uuid(), 'Conversation ' || n, 'mother_figure',
-                   now() - interval '400 days' + n * interval '1 hour',
-                   now() - interval '400 days' + n * interval '1 hour' + interval '30 minutes', false, %s
+                   now() - interval '400 days' + n * interval '50 minutes',
+                   now() - interval '400 days' + n * interval '50 minutes' + interval '30 minutes', false, %s
             FROM generate_series(1, %s) AS n
             """,
             (owner, conversations),
