@@ -239,7 +239,7 @@
       const tab = $(`tab-${name}`);
       tab.setAttribute("aria-selected", String(selected));
       tab.tabIndex = selected ? 0 : -1;
-      $(`${name}-form`).hidden = !selected;
+      $(`${name}-panel`).hidden = !selected;
     }
   }
 
