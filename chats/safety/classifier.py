@@ -552,6 +552,14 @@ def _fever_number(message: _Message, match: re.Match[str], start: int, end: int)
     return bool(_temperature_high(message, start, end))
 
 
+def _fever_spoken(message: _Message, match: re.Match[str], start: int, end: int) -> bool:
+    if message.search(_NOT_BODY_HEAT, start, end) or not _OTHER_PERSON.isdisjoint(
+        message.words_before(match.start(), 6)
+    ):
+        return False
+    return message.search(_TEMPERATURE_WORDS, start, end) is not None
+
+
 _LEG_PAIN = _phrases(r"pain\w*", "hurts?", "hurting", "sore", "tender", "aches?", "aching", "throbbing", "stiff")
 _LEG_RED = _phrases("red", "redness", "hot", "warm", "purple", r"discolou?red", "reddish")
 _LEG_SWOLLEN = _phrases("swollen", "swelling", "swelled", "puffy", "bigger", "larger", "fatter", "huge", "hard")
@@ -812,6 +820,12 @@ _RULES: tuple[_Rule, ...] = (
         r"temp(?:erature)? (?:is |was |of )?(?:high|up|spiking|through the roof)",
     ), _STRONG, check=_fever_reading),
     _Rule("fever", _phrases(r"(?<![\d./+])(?:3[89]|4[0-3]|10[0-9])(?:\.\d{1,2})?"), _STRONG, check=_fever_number),
+    # Speech-to-text can spell the reading out.
+    _Rule("fever", _phrases(
+        r"(?:thirty eight|thirty nine|forty(?: one| two)?)(?: point \w+)?(?! weeks?\b)",
+        r"(?:a |one )?hundred and (?:one|two|three|four)(?: point \w+)?(?! weeks?\b)",
+        r"(?:a |one )?hundred point (?:four|five|six|seven|eight|nine)",
+    ), _STRONG, check=_fever_spoken),
     # --- severe swelling of the face or hands
     _Rule("swelling", _phrases(
         r"(?:face|hands?|fingers?|eyes|eyelids?|cheeks?|lips?)\b[^|]{0,40}?\b(?:swollen|swelling|swelled|swell|swells"

@@ -223,6 +223,9 @@ def test_feeling_low_is_mental_health_not_an_emergency() -> None:
         ("temperature 100.3 f", False),
         ("38,2 on the thermometer", True),
         ("im 38 weeks and feel hot", False),
+        ("my temperature is thirty eight point five", True),
+        ("temperature of a hundred and one", True),
+        ("im thirty eight weeks and my temperature is normal", False),
     ],
 )
 def test_fever_starts_at_38_c_or_100_4_f(text: str, fever: bool) -> None:
