@@ -4,7 +4,10 @@ The labelled set was written and frozen before the classifier, in two parts: `tu
 which the rules were adjusted against, and `heldout`, which they never were, so that
 held-out numbers estimate how the classifier does on messages nobody has tuned for.
 Each line of `data/<part>.jsonl` is one message:
-`{"text": ..., "emergency_sign": "<sign key>" or null, "categories": [...]}`.
+`{"text": ..., "emergency_sign": "<sign key>" or null, "categories": [...]}`. An emergency
+is labelled with its main sign and the categories `emergency` (and `mental_health` for
+self-harm) only, since nothing else changes what the person is told; other messages carry
+every category a careful reader would give them.
 """
 
 import json
