@@ -691,7 +691,7 @@
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return;
-        buffer = (buffer + value).replace(/\r\n?/g, "\n");
+        buffer = (buffer + value).replace(/\r\n/g, "\n");
         let end;
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           const frame = buffer.slice(0, end);
@@ -725,7 +725,14 @@
   async function messageSend(text) {
     showError("");
     let conversationId = state.currentId;
-    if (!conversationId) conversationId = await conversationCreate();
+    if (!conversationId) {
+      try {
+        conversationId = await conversationCreate();
+      } catch (error) {
+        if (!$("composer-input").value) $("composer-input").value = text;
+        throw error;
+      }
+    }
     const controller = new AbortController();
     const reply = { controller, conversationId, messageId: null };
     state.reply = reply;
@@ -790,7 +797,6 @@
           replyFinish(item, { error: "The connection was lost before the reply finished." });
         }
       }
-      if (!(error instanceof SessionEnded) && error.name !== "AbortError") reportError(error);
     } finally {
       if (state.reply === reply) {
         state.reply = null;
