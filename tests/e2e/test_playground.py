@@ -255,7 +255,6 @@ def test_voice_shows_the_transcript_and_the_reply(page, anthropic_server):
     expect(page.get_by_role("button", name="Stop talking")).to_have_attribute("aria-pressed", "true")
     # Words recognised so far show while the person is still speaking.
     expect(page.locator("#voice-partial")).not_to_be_empty()
-    page.wait_for_timeout(500)
     page.get_by_role("button", name="Stop talking").click()
 
     said = page.locator(".message-user")
@@ -264,6 +263,10 @@ def test_voice_shows_the_transcript_and_the_reply(page, anthropic_server):
     reply = page.locator(".message-ai").last
     expect(reply).to_have_attribute("data-status", "complete")
     assert reply.locator(".bubble").text_content() == "".join(tokens)
+    # The socket's title event names the new conversation.
+    expect(page.get_by_role("navigation", name="Conversations").locator(".conversation-title")).to_have_text(
+        ["Feeling Well Today"]
+    )
 
     spoken = orm(lambda: Message.objects.get(conversation__user__email="cai@example.com", sender="user"))
     assert spoken.source == "voice" and spoken.message
