@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -13,6 +14,14 @@ def envelope(message: str, data=None, *, status: int = 200) -> Response:
     return Response({"message": message, "data": data}, status=status)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$",
+        "example": "2025-11-18T21:30:45.123456",
+        "description": "UTC, without an offset.",
+    }
+)
 class UTCDateTimeField(serializers.DateTimeField):
     """`2025-11-18T21:30:45.123456`: always UTC, six digits of microseconds, no offset."""
 
@@ -48,13 +57,11 @@ class Page:
 
 
 def page_slice(*, queryset: QuerySet, page: int, per_page: int) -> Page:
+    total_count = queryset.count()
     offset = (page - 1) * per_page
-    return Page(
-        items=list(queryset[offset : offset + per_page]),
-        page=page,
-        per_page=per_page,
-        total_count=queryset.count(),
-    )
+    # A page past the end is empty; asking the database for it could overflow its OFFSET.
+    items = list(queryset[offset : offset + per_page]) if offset < total_count else []
+    return Page(items=items, page=page, per_page=per_page, total_count=total_count)
 
 
 class PaginationOutput(serializers.Serializer):

@@ -165,6 +165,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # OPTIONS answers 405: the OpenAPI schema is the API's description, and CORS preflights
+    # are answered by the CORS middleware before any view.
+    "DEFAULT_METADATA_CLASS": None,
     "EXCEPTION_HANDLER": "nora.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }

@@ -34,6 +34,11 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_TOO_MANY = 4429
 
 
+def _constant_refuse(name: str):
+    """NaN and Infinity are not JSON; echoing them back would send clients invalid JSON."""
+    raise ValueError(f"{name} is not JSON")
+
+
 class VoiceConsumer(AsyncWebsocketConsumer):
     conversation_id = None
     personality: str | None = None
@@ -112,12 +117,14 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         if bytes_data is not None:
             await self.error("Binary frames are not supported: send JSON text frames.")
             return
-        if len(text_data) > settings.NORA_VOICE_MAX_FRAME_BYTES:
+        limit = settings.NORA_VOICE_MAX_FRAME_BYTES
+        # Characters first: cheap, and never fewer than the bytes they encode to.
+        if len(text_data) > limit or len(text_data.encode()) > limit:
             await self.error("Message too large.")
             return
         try:
-            content = json.loads(text_data)
-        except ValueError:
+            content = json.loads(text_data, parse_constant=_constant_refuse)
+        except (ValueError, RecursionError):
             await self.error("Messages must be JSON objects.")
             return
         kind = content.get("type") if isinstance(content, dict) else None

@@ -82,6 +82,46 @@ async def reply_stop_request(*, conversation_id) -> None:
     await get_channel_layer().group_send(stop_group_name(conversation_id), {"type": "reply.stop"})
 
 
+class StopChannel:
+    """Where stop requests for one conversation's reply arrive, from any server process."""
+
+    def __init__(self, *, layer, group: str, channel: str) -> None:
+        self._layer, self._group, self._channel = layer, group, channel
+
+    @classmethod
+    async def open(cls, *, conversation_id) -> "StopChannel | None":
+        """Join the conversation's stop group; None when the channel layer is unavailable.
+
+        Joined before the reply exists, so a stop sent the moment it appears is not missed.
+        """
+        layer = get_channel_layer()
+        group = stop_group_name(conversation_id)
+        try:
+            channel = await layer.new_channel()
+            await layer.group_add(group, channel)
+        except Exception as error:
+            # Without the channel layer a reply still completes; only /stop cannot reach it.
+            logger.warning("Stop requests cannot reach this reply: %s", type(error).__name__)
+            return None
+        return cls(layer=layer, group=group, channel=channel)
+
+    async def stop_requested(self) -> bool:
+        """Wait for a stop request: True when one came, False when the channel layer failed."""
+        try:
+            while (await self._layer.receive(self._channel)).get("type") != "reply.stop":
+                pass
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            logger.warning("Stop requests cannot reach this reply: %s", type(error).__name__)
+            return False
+        return True
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(self._layer.group_discard(self._group, self._channel))
+
+
 def replies_running() -> set["ReplyTurn"]:
     return set(_running)
 
@@ -107,8 +147,15 @@ class ReplyTurn:
     """A reply being generated. Read its events with `events()`; end it early with `interrupt()`."""
 
     def __init__(
-        self, *, record: services.TurnRecord, classification: Classification, system: str, model_allowed: bool = True
+        self,
+        *,
+        record: services.TurnRecord,
+        classification: Classification,
+        system: str,
+        stop_channel: StopChannel | None,
+        model_allowed: bool = True,
     ) -> None:
+        self._stop_channel = stop_channel
         self.record = record
         self.user_id = record.conversation.user_id
         self._began = time.monotonic()
@@ -300,26 +347,13 @@ class ReplyTurn:
             saved_text, saved_at = text, time.monotonic()
 
     async def _listen_for_stop(self) -> None:
-        layer = get_channel_layer()
-        group = stop_group_name(self.conversation_id)
-        channel = None
+        if self._stop_channel is None:
+            return
         try:
-            channel = await layer.new_channel()
-            await layer.group_add(group, channel)
-            while True:
-                message = await layer.receive(channel)
-                if message.get("type") == "reply.stop":
-                    self.interrupt(status=Message.Status.STOPPED)
-                    return
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            # Without the channel layer the reply still completes; only /stop cannot reach it.
-            logger.warning("Stop requests cannot reach this reply: %s", type(error).__name__)
+            if await self._stop_channel.stop_requested():
+                self.interrupt(status=Message.Status.STOPPED)
         finally:
-            if channel is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(layer.group_discard(group, channel))
+            await self._stop_channel.close()
 
     async def _title_generate(self) -> str | None:
         """The model's title, saved over the fallback; None keeps the fallback."""
@@ -373,6 +407,7 @@ async def reply_begin(
     except Exception as error:
         logger.warning("The shared cache is unavailable: %s", type(error).__name__)
         raise ServiceUnavailableError(UNAVAILABLE) from error
+    stop_channel = await StopChannel.open(conversation_id=conversation_id)
     try:
         record = await database_sync_to_async(services.turn_begin)(
             user=user,
@@ -386,6 +421,8 @@ async def reply_begin(
             keep_user_message_on_conflict=keep_user_message_on_conflict,
         )
     except Exception as error:
+        if stop_channel is not None:
+            await stop_channel.close()
         if model_allowed:
             await sync_to_async(quotas.model_call_refund)(user_id=user.id)
         if isinstance(error, DatabaseError):
@@ -397,7 +434,10 @@ async def reply_begin(
         user=user,
         safety_instructions=safety_instructions_build(classification=classification),
     )
-    turn = ReplyTurn(record=record, classification=classification, system=system, model_allowed=model_allowed)
+    turn = ReplyTurn(
+        record=record, classification=classification, system=system, stop_channel=stop_channel,
+        model_allowed=model_allowed,
+    )
     turn.start()
     return turn
 

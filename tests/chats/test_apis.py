@@ -221,3 +221,12 @@ def test_personalities_are_public(anon):
     keys = [p["key"] for p in response.json()["data"]]
     assert "mother_figure" in keys and len(keys) >= 4
     assert set(response.json()["data"][0]) == {"key", "name", "description"}
+
+
+@pytest.mark.parametrize("page", ["9223372036854775807", "99999999999999999999"])
+def test_an_enormous_page_is_empty_not_an_error(api, user, page):
+    ConversationFactory(user=user)
+    response = api.get(f"/chats?page={page}")
+    assert response.status_code == 200
+    assert response.json()["data"]["conversations"] == []
+    assert response.json()["data"]["pagination"]["total_count"] == 1
