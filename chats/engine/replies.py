@@ -64,7 +64,6 @@ class ReplyDone:
 class ReplyFailed:
     message_id: uuid.UUID
     message: str
-    text: str
 
 
 ReplyEvent = ReplyStart | ReplyChunk | ReplyDone | ReplyFailed
@@ -122,10 +121,6 @@ class StopChannel:
             await asyncio.shield(self._layer.group_discard(self._group, self._channel))
 
 
-def replies_running() -> set["ReplyTurn"]:
-    return set(_running)
-
-
 @functools.cache
 def _shutdown_hook_install() -> None:
     atexit.register(replies_abandon)
@@ -150,23 +145,21 @@ class ReplyTurn:
         self,
         *,
         record: services.TurnRecord,
-        classification: Classification,
         system: str,
         stop_channel: StopChannel | None,
         model_allowed: bool = True,
     ) -> None:
-        self._stop_channel = stop_channel
         self.record = record
-        self.user_id = record.conversation.user_id
-        self._began = time.monotonic()
-        self._model_spoke = False
-        self._model_allowed = model_allowed
         self.reply_id = record.reply.id
         self.conversation_id = record.conversation.id
-        self.classification = classification
+        self.user_id = record.conversation.user_id
         self.disclaimer = record.reply.disclaimer
         self.text = record.reply.message
         self._system = system
+        self._stop_channel = stop_channel
+        self._model_allowed = model_allowed
+        self._began = time.monotonic()
+        self._model_spoke = False
         self._events: asyncio.Queue[ReplyEvent] = asyncio.Queue()
         self._started = False
         self._start_carried_model_title = False
@@ -254,9 +247,10 @@ class ReplyTurn:
                 # anything the model says, so it never depends on the model.
                 self._emit_start()
                 self._emit(ReplyChunk(text=self.text))
-            if self._model_allowed:
+            if self._model_allowed and self._final_status is None:
                 self._generation = asyncio.create_task(self._consume())
                 usage = await self._generation
+            status = self._final_status or status
         except asyncio.CancelledError:
             if self._final_status is None:
                 # The process is going away mid-reply: save what there is, then let it go.
@@ -279,7 +273,7 @@ class ReplyTurn:
         if not saved:
             failure = UNSAVED_FAILURE
         if failure is not None:
-            self._emit(ReplyFailed(message_id=self.reply_id, message=failure, text=self.text))
+            self._emit(ReplyFailed(message_id=self.reply_id, message=failure))
             return
         self._emit(
             ReplyDone(
@@ -435,7 +429,7 @@ async def reply_begin(
         safety_instructions=safety_instructions_build(classification=classification),
     )
     turn = ReplyTurn(
-        record=record, classification=classification, system=system, stop_channel=stop_channel,
+        record=record, system=system, stop_channel=stop_channel,
         model_allowed=model_allowed,
     )
     turn.start()
