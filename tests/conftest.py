@@ -5,8 +5,13 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from chats.models import Conversation
+from tests.factories import ConversationFactory, UserFactory
+from tests.fakes.anthropic_server import FakeAnthropicServer
+from tests.fakes.deepgram_server import TEST_API_KEY, FakeDeepgramServer
 
-from tests.factories import UserFactory
+# The fake Anthropic and Deepgram servers, as fixtures for every test.
+pytest_plugins = ["tests.fakes.anthropic_server", "tests.fakes.deepgram_server"]
 
 
 @pytest.fixture
@@ -39,6 +44,37 @@ def other_api(other_user) -> APIClient:
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def owner() -> User:
+    """A user for tests that manage their own database access (async and transactional ones)."""
+    return UserFactory()
+
+
+@pytest.fixture
+def conversation(owner) -> Conversation:
+    return ConversationFactory(user=owner, title="Existing chat")
+
+
+@pytest.fixture
+def anthropic_model(settings, anthropic_server) -> FakeAnthropicServer:
+    """Replies come from the fake Anthropic server through the real anthropic SDK."""
+    settings.NORA_LLM_PROVIDER = "anthropic"
+    settings.ANTHROPIC_API_KEY = "sk-ant-test-key-never-shown"
+    settings.ANTHROPIC_BASE_URL = anthropic_server.url
+    settings.NORA_LLM_TIMEOUT_SECONDS = 5.0
+    return anthropic_server
+
+
+@pytest.fixture
+def deepgram(settings, deepgram_server) -> FakeDeepgramServer:
+    """Speech goes to the fake Deepgram server through the real deepgram-sdk."""
+    settings.NORA_STT_PROVIDER = "deepgram"
+    settings.DEEPGRAM_API_KEY = TEST_API_KEY
+    settings.DEEPGRAM_BASE_URL = deepgram_server.url
+    settings.NORA_STT_FINALIZE_TIMEOUT_SECONDS = 1.0
+    return deepgram_server
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import logging
+import math
 import time
 import uuid
 
@@ -37,6 +38,13 @@ CLOSE_TOO_MANY = 4429
 def _constant_refuse(name: str):
     """NaN and Infinity are not JSON; echoing them back would send clients invalid JSON."""
     raise ValueError(f"{name} is not JSON")
+
+
+def _float_finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("numbers must be finite")
+    return number
 
 
 class VoiceConsumer(AsyncWebsocketConsumer):
@@ -119,11 +127,11 @@ class VoiceConsumer(AsyncWebsocketConsumer):
             return
         limit = settings.NORA_VOICE_MAX_FRAME_BYTES
         # Characters first: cheap, and never fewer than the bytes they encode to.
-        if len(text_data) > limit or len(text_data.encode()) > limit:
+        if len(text_data) > limit or len(text_data.encode(errors="surrogatepass")) > limit:
             await self.error("Message too large.")
             return
         try:
-            content = json.loads(text_data, parse_constant=_constant_refuse)
+            content = json.loads(text_data, parse_constant=_constant_refuse, parse_float=_float_finite)
         except (ValueError, RecursionError):
             await self.error("Messages must be JSON objects.")
             return
@@ -140,7 +148,11 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         await handler(content)
 
     async def ping(self, content: dict) -> None:
-        await self.send_json({"type": "pong", "timestamp": content.get("timestamp")})
+        timestamp = content.get("timestamp")
+        if not isinstance(timestamp, str | int | float | None):
+            await self.error("timestamp must be a string or a number.")
+            return
+        await self.send_json({"type": "pong", "timestamp": timestamp})
 
     async def start_talking(self, content: dict) -> None:
         if self.reply is not None:

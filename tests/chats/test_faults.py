@@ -16,28 +16,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 from chats import services
 from chats.models import Message
 from tests.factories import ConversationFactory, UserFactory
-from tests.fakes.anthropic_server import anthropic_server  # noqa: F401  (fixture)
 from tests.fakes.deepgram_server import refused_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def model(settings, anthropic_server):  # noqa: F811
-    settings.NORA_LLM_PROVIDER = "anthropic"
-    settings.ANTHROPIC_API_KEY = "sk-ant-faults"
-    settings.ANTHROPIC_BASE_URL = anthropic_server.url
-    return anthropic_server
-
-
-@pytest.fixture
-def owner():
-    return UserFactory()
-
-
-@pytest.fixture
-def conversation(owner):
-    return ConversationFactory(user=owner)
 
 
 async def send(user, conversation_id, text="hello"):
@@ -67,10 +48,10 @@ async def test_model_provider_down(settings, owner, conversation):
     assert reply.status == "error"
 
 
-async def test_model_provider_slow_times_out(model, settings, owner, conversation):
+async def test_model_provider_slow_times_out(anthropic_model, settings, owner, conversation):
     settings.NORA_LLM_TIMEOUT_SECONDS = 0.3
     settings.NORA_LLM_RETRIES = 0
-    model.reply_script(hang=True)
+    anthropic_model.reply_script(hang=True)
     started = time.monotonic()
     _, events = await send(owner, conversation.id)
     assert time.monotonic() - started < 5
@@ -78,9 +59,9 @@ async def test_model_provider_slow_times_out(model, settings, owner, conversatio
     assert (await reply_of(conversation)).status == "error"
 
 
-async def test_emergency_notice_survives_a_provider_failure(model, settings, owner, conversation):
+async def test_emergency_notice_survives_a_provider_failure(anthropic_model, settings, owner, conversation):
     settings.NORA_EMERGENCY_NUMBER = "112"
-    model.reply_script(status=401)
+    anthropic_model.reply_script(status=401)
     _, events = await send(owner, conversation.id, "im pregnant and bleeding heavily")
     assert events[0]["type"] == "start"
     assert events[1]["type"] == "chunk" and "112" in events[1]["content"]
@@ -89,8 +70,8 @@ async def test_emergency_notice_survives_a_provider_failure(model, settings, own
     assert reply.status == "error" and "112" in reply.message
 
 
-async def test_database_refusing_the_final_write_ends_the_stream_with_error(model, owner, conversation, monkeypatch):
-    model.reply_script(tokens=["one", " two", " three"], token_interval=0.1)
+async def test_database_refusing_the_final_write_ends_the_stream_with_error(anthropic_model, owner, conversation, monkeypatch):
+    anthropic_model.reply_script(tokens=["one", " two", " three"], token_interval=0.1)
 
     def refuse(**kwargs):
         raise OperationalError("the database is read-only")
@@ -172,12 +153,12 @@ def private_redis():
     process.wait()
 
 
-async def test_redis_going_away_mid_reply(settings, model, owner, private_redis):
+async def test_redis_going_away_mid_reply(settings, anthropic_model, owner, private_redis):
     url, process = private_redis
     services_at = redis_at(url)
     settings.CACHES = services_at["caches"]
     settings.CHANNEL_LAYERS = services_at["layers"]
-    model.reply_script(tokens=[f" w{i}" for i in range(20)], token_interval=0.05)
+    anthropic_model.reply_script(tokens=[f" w{i}" for i in range(20)], token_interval=0.05)
     first = await sync_to_async(ConversationFactory)(user=owner)
     reply_task = asyncio.create_task(send(owner, first.id))
     await asyncio.sleep(0.3)

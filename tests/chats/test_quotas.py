@@ -25,11 +25,6 @@ async def send(user, conversation_id, text="hello"):
     return response
 
 
-@pytest.fixture
-def owner():
-    return UserFactory()
-
-
 async def conversations(owner, count):
     return [await sync_to_async(ConversationFactory)(user=owner) for _ in range(count)]
 

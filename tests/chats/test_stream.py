@@ -12,30 +12,10 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from chats.models import Conversation, Message
 from tests.factories import ConversationFactory, MessageFactory, UserFactory
-from tests.fakes.anthropic_server import anthropic_server  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 KEY = "sk-ant-test-key-never-shown"
-
-
-@pytest.fixture
-def model(settings, anthropic_server):  # noqa: F811
-    settings.NORA_LLM_PROVIDER = "anthropic"
-    settings.ANTHROPIC_API_KEY = KEY
-    settings.ANTHROPIC_BASE_URL = anthropic_server.url
-    settings.NORA_LLM_TIMEOUT_SECONDS = 5.0
-    return anthropic_server
-
-
-@pytest.fixture
-def owner():
-    return UserFactory()
-
-
-@pytest.fixture
-def conversation(owner):
-    return ConversationFactory(user=owner, title="Existing chat")
 
 
 def auth(user) -> dict:
@@ -78,8 +58,8 @@ async def messages_of(conversation_id) -> list[Message]:
     return [m async for m in Message.objects.filter(conversation_id=conversation_id).order_by("created_at", "id")]
 
 
-async def test_streams_a_reply_and_saves_both_messages(model, owner, conversation):
-    model.reply_script(tokens=["During", " the first", " trimester", "..."])
+async def test_streams_a_reply_and_saves_both_messages(anthropic_model, owner, conversation):
+    anthropic_model.reply_script(tokens=["During", " the first", " trimester", "..."])
     response, events = await send(owner, conversation.id, {"message": "What should I expect in my first trimester?"})
     assert response.status_code == 200
     assert response["Content-Type"] == "text/event-stream"
@@ -100,24 +80,24 @@ async def test_streams_a_reply_and_saves_both_messages(model, owner, conversatio
     assert reply.input_tokens > 0 and reply.output_tokens == 4
 
 
-async def test_first_message_gets_a_title_from_the_model(model, owner):
+async def test_first_message_gets_a_title_from_the_model(anthropic_model, owner):
     conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
-    model.title_script(title="Pregnancy Questions")
-    model.reply_script(tokens=["Hi"], first_token_delay=0.3)
+    anthropic_model.title_script(title="Pregnancy Questions")
+    anthropic_model.reply_script(tokens=["Hi"], first_token_delay=0.3)
     _, events = await send(owner, conversation.id, {"message": "what should i expect in my first trimester"})
     start, *_, done = without_keepalives(events)
     assert start["title"] == "Pregnancy Questions"
     assert "title" not in done
     await conversation.arefresh_from_db()
     assert conversation.title == "Pregnancy Questions"
-    title_request = model.title_requests[0]
+    title_request = anthropic_model.title_requests[0]
     assert title_request.body["model"] == "claude-haiku-4-5"
 
 
-async def test_slow_title_does_not_delay_the_first_chunk(model, owner):
+async def test_slow_title_does_not_delay_the_first_chunk(anthropic_model, owner):
     conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
-    model.title_script(title="Morning Sickness Help", first_token_delay=0.4)
-    model.reply_script(tokens=["Ginger", " helps"])
+    anthropic_model.title_script(title="Morning Sickness Help", first_token_delay=0.4)
+    anthropic_model.reply_script(tokens=["Ginger", " helps"])
     _, events = await send(owner, conversation.id, {"message": "morning sickness is awful any tips"})
     start, first, *_, done = without_keepalives(events)
     assert start["title"] == "Morning sickness is awful any tips"
@@ -127,11 +107,11 @@ async def test_slow_title_does_not_delay_the_first_chunk(model, owner):
     assert conversation.title == "Morning Sickness Help"
 
 
-async def test_title_failure_keeps_the_fallback(model, owner):
+async def test_title_failure_keeps_the_fallback(anthropic_model, owner):
     conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
-    model.title_script(status=500)
-    model.title_script(status=500)
-    model.title_script(status=500)
+    anthropic_model.title_script(status=500)
+    anthropic_model.title_script(status=500)
+    anthropic_model.title_script(status=500)
     _, events = await send(owner, conversation.id, {"message": "Can I eat sushi while pregnant?"})
     start, *_, done = without_keepalives(events)
     assert start["title"] == "Can I eat sushi while pregnant?"
@@ -140,10 +120,10 @@ async def test_title_failure_keeps_the_fallback(model, owner):
     assert conversation.title == "Can I eat sushi while pregnant?"
 
 
-async def test_a_rename_during_the_reply_wins_over_the_model_title(model, owner):
+async def test_a_rename_during_the_reply_wins_over_the_model_title(anthropic_model, owner):
     conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
-    model.title_script(title="Model Title", first_token_delay=0.5)
-    model.reply_script(tokens=["a", "b", "c"], token_interval=0.1)
+    anthropic_model.title_script(title="Model Title", first_token_delay=0.5)
+    anthropic_model.reply_script(tokens=["a", "b", "c"], token_interval=0.1)
     client = AsyncClient()
     task = asyncio.create_task(send(owner, conversation.id, {"message": "hello there"}))
     await asyncio.sleep(0.2)
@@ -156,13 +136,13 @@ async def test_a_rename_during_the_reply_wins_over_the_model_title(model, owner)
     assert conversation.title == "Mine"
 
 
-async def test_history_personality_and_profile_reach_the_model(model, owner, conversation):
+async def test_history_personality_and_profile_reach_the_model(anthropic_model, owner, conversation):
     owner.due_date = timezone.localdate() + timedelta(weeks=20)
     await owner.asave()
     await sync_to_async(MessageFactory)(conversation=conversation, sender="user", message="I'm Sam")
     await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", message="Hi Sam!")
     await send(owner, conversation.id, {"message": "What now?", "personality": "midwife"})
-    request = model.reply_requests[-1].body
+    request = anthropic_model.reply_requests[-1].body
     assert [(m["role"], m["content"] if isinstance(m["content"], str) else m["content"][0]["text"]) for m in request["messages"]] == [
         ("user", "I'm Sam"), ("assistant", "Hi Sam!"), ("user", "What now?"),
     ]
@@ -173,30 +153,30 @@ async def test_history_personality_and_profile_reach_the_model(model, owner, con
     assert conversation.personality == "midwife"
 
 
-async def test_history_is_bounded_oldest_dropped_first(model, owner, conversation, settings):
+async def test_history_is_bounded_oldest_dropped_first(anthropic_model, owner, conversation, settings):
     settings.NORA_HISTORY_MAX_CHARS = 50
     for index in range(5):
         await sync_to_async(MessageFactory)(conversation=conversation, sender="user", message=f"old question {index} " + "x" * 20)
         await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", message=f"old answer {index}")
     await send(owner, conversation.id, {"message": "newest"})
-    messages = model.reply_requests[-1].body["messages"]
+    messages = anthropic_model.reply_requests[-1].body["messages"]
     assert messages[-1]["content"] in ("newest", [{"type": "text", "text": "newest"}])
     assert messages[0]["role"] == "user"
     assert len(json.dumps(messages)) < 400
 
 
-async def test_overload_before_any_text_is_retried_quietly(model, owner, conversation):
-    model.reply_script(status=529)
-    model.reply_script(error_after=0)
-    model.reply_script(tokens=["Fine", " now"])
+async def test_overload_before_any_text_is_retried_quietly(anthropic_model, owner, conversation):
+    anthropic_model.reply_script(status=529)
+    anthropic_model.reply_script(error_after=0)
+    anthropic_model.reply_script(tokens=["Fine", " now"])
     _, events = await send(owner, conversation.id, {"message": "hello"})
     events = without_keepalives(events)
     assert [e["type"] for e in events] == ["start", "chunk", "chunk", "done"]
-    assert len(model.reply_requests) == 3
+    assert len(anthropic_model.reply_requests) == 3
 
 
-async def test_overload_after_text_saves_the_partial_reply_and_ends_with_error(model, owner, conversation):
-    model.reply_script(tokens=["Part", " one", " two"], error_after=2)
+async def test_overload_after_text_saves_the_partial_reply_and_ends_with_error(anthropic_model, owner, conversation):
+    anthropic_model.reply_script(tokens=["Part", " one", " two"], error_after=2)
     _, events = await send(owner, conversation.id, {"message": "hello"})
     events = without_keepalives(events)
     assert [e["type"] for e in events] == ["start", "chunk", "chunk", "error"]
@@ -205,29 +185,29 @@ async def test_overload_after_text_saves_the_partial_reply_and_ends_with_error(m
     assert (reply.message, reply.status) == ("Part one", "error")
 
 
-async def test_provider_401_is_a_clear_error_without_secrets(model, owner, conversation):
-    model.reply_script(status=401)
+async def test_provider_401_is_a_clear_error_without_secrets(anthropic_model, owner, conversation):
+    anthropic_model.reply_script(status=401)
     _, events = await send(owner, conversation.id, {"message": "hello"})
     events = without_keepalives(events)
     assert [e["type"] for e in events] == ["start", "error"]
     error = events[-1]
     assert set(error) == {"type", "message"}
     assert KEY not in error["message"] and "x-api-key" not in error["message"]
-    assert len(model.reply_requests) == 1
+    assert len(anthropic_model.reply_requests) == 1
     _, reply = await messages_of(conversation.id)
     assert reply.status == "error"
 
 
-async def test_keep_alive_comments_while_the_model_is_silent(model, owner, conversation, settings):
+async def test_keep_alive_comments_while_the_model_is_silent(anthropic_model, owner, conversation, settings):
     settings.NORA_SSE_KEEPALIVE_SECONDS = 0.1
-    model.reply_script(tokens=["late"], first_token_delay=0.5)
+    anthropic_model.reply_script(tokens=["late"], first_token_delay=0.5)
     _, events = await send(owner, conversation.id, {"message": "hello"})
     assert "keep-alive" in events
     assert without_keepalives(events)[-1]["type"] == "done"
 
 
-async def test_text_is_saved_while_it_grows(model, owner, conversation):
-    model.reply_script(tokens=["one", " two", " three", " four"], token_interval=0.3)
+async def test_text_is_saved_while_it_grows(anthropic_model, owner, conversation):
+    anthropic_model.reply_script(tokens=["one", " two", " three", " four"], token_interval=0.3)
     task = asyncio.create_task(send(owner, conversation.id, {"message": "hello"}))
     await asyncio.sleep(0.75)
     _, reply = await messages_of(conversation.id)
@@ -238,8 +218,8 @@ async def test_text_is_saved_while_it_grows(model, owner, conversation):
     assert (reply.message, reply.status) == ("one two three four", "complete")
 
 
-async def test_a_second_message_while_a_reply_is_generated_is_409(model, owner, conversation):
-    model.reply_script(tokens=["slow"], first_token_delay=0.5)
+async def test_a_second_message_while_a_reply_is_generated_is_409(anthropic_model, owner, conversation):
+    anthropic_model.reply_script(tokens=["slow"], first_token_delay=0.5)
     first = asyncio.create_task(send(owner, conversation.id, {"message": "first"}))
     await asyncio.sleep(0.2)
     response, _ = await send(owner, conversation.id, {"message": "second"})
@@ -250,8 +230,8 @@ async def test_a_second_message_while_a_reply_is_generated_is_409(model, owner, 
     assert "second" not in texts
 
 
-async def test_stop_ends_the_stream_and_keeps_the_partial_text(model, owner, conversation):
-    model.reply_script(tokens=[f" word{i}" for i in range(50)], token_interval=0.05)
+async def test_stop_ends_the_stream_and_keeps_the_partial_text(anthropic_model, owner, conversation):
+    anthropic_model.reply_script(tokens=[f" word{i}" for i in range(50)], token_interval=0.05)
     task = asyncio.create_task(send(owner, conversation.id, {"message": "tell me a long story"}))
     await asyncio.sleep(0.4)
     stop = await AsyncClient().post(f"/chats/{conversation.id}/stop", headers=auth(owner))
@@ -273,7 +253,7 @@ async def test_stop_with_nothing_to_stop_is_200(owner, conversation):
     assert response.json()["data"] == {"stopping": False}
 
 
-async def test_a_reply_left_streaming_by_a_dead_process_does_not_block(model, owner, conversation, settings):
+async def test_a_reply_left_streaming_by_a_dead_process_does_not_block(anthropic_model, owner, conversation, settings):
     stale = await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", status="streaming", message="half")
     await Message.objects.filter(id=stale.id).aupdate(
         updated_at=timezone.now() - timedelta(seconds=settings.NORA_REPLY_STALE_SECONDS + 1)
@@ -360,7 +340,7 @@ async def test_get_is_405(owner, conversation):
     assert response.json()["message"] == "Method not allowed: send a POST."
 
 
-async def test_conversation_moves_to_the_top_of_the_list(model, owner):
+async def test_conversation_moves_to_the_top_of_the_list(anthropic_model, owner):
     older = await sync_to_async(ConversationFactory)(user=owner)
     await sync_to_async(ConversationFactory)(user=owner)
     await send(owner, older.id, {"message": "hi"})

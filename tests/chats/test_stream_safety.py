@@ -9,14 +9,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from chats.models import Conversation, Message
 from tests.factories import ConversationFactory, UserFactory
-from tests.fakes.anthropic_server import anthropic_server  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def owner():
-    return UserFactory()
 
 
 async def send(user, text: str) -> tuple[Conversation, list[dict]]:
@@ -70,7 +64,7 @@ async def test_an_emergency_gets_the_notice_first_and_saved(owner, settings):
     assert conversation.has_emergency
 
 
-async def test_the_model_is_told_to_put_safety_first(owner, settings, anthropic_server):  # noqa: F811
+async def test_the_model_is_told_to_put_safety_first(owner, settings, anthropic_server):
     settings.NORA_LLM_PROVIDER = "anthropic"
     settings.ANTHROPIC_API_KEY = "sk-ant-safety"
     settings.ANTHROPIC_BASE_URL = anthropic_server.url

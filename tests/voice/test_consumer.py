@@ -15,25 +15,10 @@ from chats.models import Conversation, Message
 from nora.asgi import application
 from tests.factories import ConversationFactory, MessageFactory, UserFactory
 from tests.fakes.deepgram_server import TEST_API_KEY, FakeDeepgramServer
-from tests.fakes.deepgram_server import deepgram_server  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WORD = b"\x00\x01" * 1600  # 100 ms of linear16 at 16 kHz: the fake hears one word per chunk
-
-
-@pytest.fixture
-def deepgram(settings, deepgram_server) -> FakeDeepgramServer:  # noqa: F811
-    settings.NORA_STT_PROVIDER = "deepgram"
-    settings.DEEPGRAM_API_KEY = TEST_API_KEY
-    settings.DEEPGRAM_BASE_URL = deepgram_server.url
-    settings.NORA_STT_FINALIZE_TIMEOUT_SECONDS = 1.0
-    return deepgram_server
-
-
-@pytest.fixture
-def owner():
-    return UserFactory()
 
 
 def encoded(chunk: bytes) -> str:
@@ -353,7 +338,6 @@ async def test_an_utterance_past_its_time_limit_is_ended(deepgram, owner, settin
     messages = await receive_until(communicator, "final_transcript")
     assert any(m["type"] == "error" and "too long" in m["message"] for m in messages)
     await communicator.disconnect()
-
 
 
 async def test_open_sockets_per_user_are_limited(owner, settings):
