@@ -31,6 +31,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.background import BackgroundServer
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TOKENS = ("Hello", ",", " I'm", " Nora", ".", " How", " are", " you", " feeling", " today", "?")
@@ -123,8 +125,10 @@ def _input_tokens_count(body: dict[str, Any]) -> int:
     return sum(len(text.split()) for text in texts)
 
 
-class FakeAnthropicServer:
+class FakeAnthropicServer(BackgroundServer):
     """An HTTP/1.1 server on 127.0.0.1 that answers `POST /v1/messages` from scripts."""
+
+    thread_name = "fake-anthropic"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
@@ -136,9 +140,6 @@ class FakeAnthropicServer:
         self._title_scripts: collections.deque[Script] = collections.deque()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopped: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
         self._handlers: set[asyncio.Task[None]] = set()
 
     @property
@@ -173,38 +174,6 @@ class FakeAnthropicServer:
             if queue:
                 return queue.popleft()
         return self.reply_default if stream else self.title_default
-
-    # Running in a thread, for tests.
-
-    def start(self) -> None:
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                asyncio.run(self.serve(on_ready=lambda url: ready.set()))
-            except BaseException as error:  # surfaced to start() instead of dying unseen in the thread
-                failure.append(error)
-                ready.set()
-
-        self._thread = threading.Thread(target=run, name="fake-anthropic", daemon=True)
-        self._thread.start()
-        ready.wait()
-        if failure:
-            raise failure[0]
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stopped is not None:
-            self._loop.call_soon_threadsafe(self._stopped.set)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def __enter__(self) -> "FakeAnthropicServer":
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # The server itself.
 

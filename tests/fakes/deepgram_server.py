@@ -46,6 +46,8 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from tests.fakes.background import BackgroundServer
+
 log = logging.getLogger(__name__)
 
 DEFAULT_WORDS = ("what", "should", "I", "eat", "in", "the", "first", "trimester")
@@ -243,8 +245,10 @@ class _Stream:
         self.connection.transport.abort()
 
 
-class FakeDeepgramServer:
+class FakeDeepgramServer(BackgroundServer):
     """A websocket server on 127.0.0.1 that answers `/v1/listen` from scripts."""
+
+    thread_name = "fake-deepgram"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = TEST_API_KEY) -> None:
         self.host = host
@@ -256,9 +260,6 @@ class FakeDeepgramServer:
         self._scripts: collections.deque[Script] = collections.deque()
         self._lock = threading.Lock()
         self._accepted: dict[ServerConnection, tuple[Script, RecordedStream]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopped: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -282,38 +283,6 @@ class FakeDeepgramServer:
             if self._scripts:
                 return self._scripts.popleft()
         return self.default
-
-    # Running in a thread, for tests.
-
-    def start(self) -> None:
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                asyncio.run(self.serve(on_ready=lambda url: ready.set()))
-            except BaseException as error:  # surfaced to start() instead of dying unseen in the thread
-                failure.append(error)
-                ready.set()
-
-        self._thread = threading.Thread(target=run, name="fake-deepgram", daemon=True)
-        self._thread.start()
-        ready.wait()
-        if failure:
-            raise failure[0]
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stopped is not None:
-            self._loop.call_soon_threadsafe(self._stopped.set)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def __enter__(self) -> "FakeDeepgramServer":
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # The server itself.
 
