@@ -1,4 +1,5 @@
 from django.urls import re_path
+
 from nora.routers import OptionalSlashRouter
 
 from .apis import AuthViewSet, MeViewSet, WsTicketViewSet

@@ -10,7 +10,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from chats.models import Conversation, Message
 from nora.asgi import application
-from tests.factories import ConversationFactory, MessageFactory, UserFactory
+from tests.factories import ConversationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -19,9 +19,16 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from accounts.middleware import AUTH_REQUIRED
-from chats.engine.replies import ReplyChunk, ReplyDone, ReplyFailed, ReplyStart, ReplyTurn, reply_begin, utterance_record
+from chats.engine.replies import (
+    ReplyChunk,
+    ReplyDone,
+    ReplyFailed,
+    ReplyStart,
+    ReplyTurn,
+    reply_begin,
+    utterance_record,
+)
 from chats.models import Message
-from chats.personalities import PERSONALITIES
 from nora.errors import ApplicationError
 from nora.observability import OPEN_SOCKETS, PROVIDER_ERRORS, conversation_id_var, request_id_var, user_id_var
 
@@ -114,7 +121,11 @@ class VoiceConsumer(AsyncWebsocketConsumer):
             OPEN_SOCKETS.dec()
             logger.info(
                 "voice socket closed",
-                extra={"event": "voice.close", "latency_ms": round((time.monotonic() - self.opened_at) * 1000), "status": code},
+                extra={
+                    "event": "voice.close",
+                    "latency_ms": round((time.monotonic() - self.opened_at) * 1000),
+                    "status": code,
+                },
             )
 
     # Frames -----------------------------------------------------------------------------

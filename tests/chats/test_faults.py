@@ -15,7 +15,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from chats import services
 from chats.models import Message
-from tests.factories import ConversationFactory, UserFactory
+from tests.factories import ConversationFactory
 from tests.fakes.deepgram_server import refused_url
 
 pytestmark = pytest.mark.django_db(transaction=True)

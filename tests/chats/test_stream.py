@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chats.models import Conversation, Message
-from tests.factories import ConversationFactory, MessageFactory, UserFactory
+from tests.factories import ConversationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from django.test import AsyncClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chats.models import Conversation, Message
-from tests.factories import ConversationFactory, UserFactory
+from tests.factories import ConversationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

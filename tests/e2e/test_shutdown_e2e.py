@@ -1,7 +1,6 @@
 """A server process that goes away mid-reply loses nothing and blocks nothing."""
 
 import signal
-import threading
 import time
 
 import httpx

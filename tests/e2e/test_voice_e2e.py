@@ -4,12 +4,10 @@ the real deepgram-sdk against the fake Deepgram, and the real anthropic SDK agai
 import asyncio
 import base64
 import json
-import time
 
 import httpx
 import pytest
 import websockets
-from asgiref.sync import sync_to_async
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chats.models import Message

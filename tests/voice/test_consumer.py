@@ -2,7 +2,6 @@
 
 import asyncio
 import base64
-import json
 import uuid
 from datetime import timedelta
 
@@ -13,8 +12,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from chats.models import Conversation, Message
 from nora.asgi import application
-from tests.factories import ConversationFactory, MessageFactory, UserFactory
-from tests.fakes.deepgram_server import TEST_API_KEY, FakeDeepgramServer
+from tests.factories import ConversationFactory, MessageFactory
+from tests.fakes.deepgram_server import TEST_API_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
