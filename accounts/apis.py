@@ -6,6 +6,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
+from chats.schema import error_responses
 from nora.api import envelope, validated
 
 from . import selectors, services
@@ -40,7 +41,10 @@ class AuthViewSet(viewsets.GenericViewSet):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=RegisterInput, responses={201: _enveloped("RegisterResponse", SessionOutput())})
+    @extend_schema(
+        request=RegisterInput,
+        responses={201: _enveloped("RegisterResponse", SessionOutput()), **error_responses(400, 429)},
+    )
     @action(detail=False, methods=["post"])
     def register(self, request):
         data = validated(RegisterInput, request.data)
@@ -49,7 +53,10 @@ class AuthViewSet(viewsets.GenericViewSet):
         )
         return envelope("Account created successfully", _session(user), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=LoginInput, responses={200: _enveloped("LoginResponse", SessionOutput())})
+    @extend_schema(
+        request=LoginInput,
+        responses={200: _enveloped("LoginResponse", SessionOutput()), **error_responses(400, 401, 429)},
+    )
     @action(detail=False, methods=["post"])
     def login(self, request):
         data = validated(LoginInput, request.data)
@@ -58,13 +65,18 @@ class AuthViewSet(viewsets.GenericViewSet):
         )
         return envelope("Logged in successfully", _session(user))
 
-    @extend_schema(request=RefreshInput, responses={200: _enveloped("RefreshResponse", TokensOutput())})
+    @extend_schema(
+        request=RefreshInput,
+        responses={200: _enveloped("RefreshResponse", TokensOutput()), **error_responses(400, 401)},
+    )
     @action(detail=False, methods=["post"])
     def refresh(self, request):
         data = validated(RefreshInput, request.data)
         return envelope("Token refreshed successfully", services.token_refresh(refresh=data["refresh"]))
 
-    @extend_schema(request=RefreshInput, responses={200: _enveloped("LogoutResponse", None)})
+    @extend_schema(
+        request=RefreshInput, responses={200: _enveloped("LogoutResponse", None), **error_responses(400, 401)}
+    )
     @action(detail=False, methods=["post"])
     def logout(self, request):
         data = validated(RefreshInput, request.data)
@@ -75,7 +87,9 @@ class AuthViewSet(viewsets.GenericViewSet):
 class WsTicketViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={201: _enveloped("WsTicketResponse", WsTicketOutput())})
+    @extend_schema(
+        request=None, responses={201: _enveloped("WsTicketResponse", WsTicketOutput()), **error_responses(401)}
+    )
     def create(self, request):
         ticket = services.ws_ticket_issue(user=request.user)
         data = WsTicketOutput({"ticket": ticket, "expires_in": settings.NORA_WS_TICKET_SECONDS}).data
@@ -108,11 +122,14 @@ class MeViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
     schema = _DeleteBodySchema()
 
-    @extend_schema(responses={200: _enveloped("ProfileResponse", UserOutput())})
+    @extend_schema(responses={200: _enveloped("ProfileResponse", UserOutput()), **error_responses(401)})
     def retrieve(self, request):
         return envelope("Profile retrieved successfully", UserOutput(request.user).data)
 
-    @extend_schema(request=UserUpdateInput, responses={200: _enveloped("ProfileUpdateResponse", UserOutput())})
+    @extend_schema(
+        request=UserUpdateInput,
+        responses={200: _enveloped("ProfileUpdateResponse", UserOutput()), **error_responses(400, 401)},
+    )
     def partial_update(self, request):
         data = validated(UserUpdateInput, request.data)
         user = services.user_update(user=request.user, data=data)
@@ -120,7 +137,7 @@ class MeViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=AccountDeleteInput,
-        responses={200: _enveloped("AccountDeleteResponse", None), 400: _ERROR, 401: _ERROR, 429: _ERROR},
+        responses={200: _enveloped("AccountDeleteResponse", None), **error_responses(400, 401, 429)},
         description="Delete the account and everything it owns. The password is required; "
         "a wrong one is 400 with `errors.password`. Afterwards every token of the account is rejected.",
     )
@@ -130,7 +147,7 @@ class MeViewSet(viewsets.GenericViewSet):
         return envelope("Account deleted")
 
     @extend_schema(
-        responses={200: _enveloped("AccountExportResponse", UserExportOutput()), 401: _ERROR},
+        responses={200: _enveloped("AccountExportResponse", UserExportOutput()), **error_responses(401)},
         description="Everything Nora stores about the caller, as JSON; sent as an attachment for saving.",
     )
     @action(detail=False, methods=["get"])

@@ -1,5 +1,5 @@
 from asgiref.sync import async_to_sync
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -11,6 +11,7 @@ from nora.routers import UUID_PATTERN
 from . import selectors, services
 from .engine.replies import reply_stop_request
 from .personalities import PERSONALITIES
+from .schema import error_responses
 from .serializers import (
     ConversationCreateInput,
     ConversationDetailOutput,
@@ -39,20 +40,36 @@ class ConversationViewSet(viewsets.GenericViewSet):
     def get_object(self):
         return selectors.conversation_get(user=self.request.user, conversation_id=self.kwargs["pk"])
 
-    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: _enveloped("ConversationListResponse", ConversationPageOutput())})
+    # many=False: the envelope is one object, not the list drf-spectacular assumes for a `list` action.
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        responses={
+            200: extend_schema_serializer(many=False)(_enveloped("ConversationListResponse", ConversationPageOutput())),
+            **error_responses(400, 401),
+        },
+    )
     def list(self, request):
         params = validated(PageInput, request.query_params)
         page = page_slice(queryset=selectors.conversation_list(user=request.user), **params)
         data = {"conversations": ConversationOutput(page.items, many=True).data, "pagination": page.pagination()}
         return envelope("User conversation tiles retrieved successfully", data)
 
-    @extend_schema(request=ConversationCreateInput, responses={201: _enveloped("ConversationCreateResponse", ConversationOutput())})
+    @extend_schema(
+        request=ConversationCreateInput,
+        responses={201: _enveloped("ConversationCreateResponse", ConversationOutput()), **error_responses(400, 401)},
+    )
     def create(self, request):
         data = validated(ConversationCreateInput, request.data or {})
         conversation = services.conversation_create(user=request.user, personality=data.get("personality"))
         return envelope("Chat session created successfully", ConversationOutput(conversation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: _enveloped("ConversationDetailResponse", ConversationDetailOutput())})
+    @extend_schema(
+        parameters=PAGE_PARAMETERS,
+        responses={
+            200: _enveloped("ConversationDetailResponse", ConversationDetailOutput()),
+            **error_responses(400, 401, 404),
+        },
+    )
     def retrieve(self, request, pk=None):
         params = validated(PageInput, request.query_params)
         conversation = self.get_object()
@@ -64,20 +81,35 @@ class ConversationViewSet(viewsets.GenericViewSet):
         return envelope("Conversation retrieved successfully", data)
 
     @extend_schema(
-        responses={200: inline_serializer("ConversationDeleteResponse", {"message": serializers.CharField(), "success": serializers.BooleanField()})}
+        responses={
+            200: inline_serializer(
+                "ConversationDeleteResponse",
+                {"message": serializers.CharField(), "success": serializers.BooleanField()},
+            ),
+            **error_responses(401, 404),
+        }
     )
     def destroy(self, request, pk=None):
         services.conversation_delete(conversation=self.get_object())
         return Response({"message": "Conversation deleted", "success": True})
 
-    @extend_schema(request=TitleInput, responses={200: _enveloped("ConversationTitleResponse", ConversationOutput())})
+    @extend_schema(
+        request=TitleInput,
+        responses={
+            200: _enveloped("ConversationTitleResponse", ConversationOutput()),
+            **error_responses(400, 401, 404),
+        },
+    )
     @action(detail=True, methods=["patch"], url_path="title")
     def title(self, request, pk=None):
         data = validated(TitleInput, request.data)
         conversation = services.conversation_rename(conversation=self.get_object(), title=data["title"])
         return envelope("Chat session title updated successfully.", ConversationOutput(conversation).data)
 
-    @extend_schema(request=None, responses={200: _enveloped("ReplyStopResponse", ReplyStopOutput())})
+    @extend_schema(
+        request=None,
+        responses={200: _enveloped("ReplyStopResponse", ReplyStopOutput()), **error_responses(401, 404)},
+    )
     @action(detail=True, methods=["post"])
     def stop(self, request, pk=None):
         conversation = self.get_object()
@@ -92,6 +124,12 @@ class PersonalityViewSet(viewsets.GenericViewSet):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(responses={200: _enveloped("PersonalityListResponse", PersonalityOutput(many=True))})
+    @extend_schema(
+        responses={
+            200: extend_schema_serializer(many=False)(
+                _enveloped("PersonalityListResponse", PersonalityOutput(many=True))
+            )
+        }
+    )
     def list(self, request):
         return envelope("Personalities retrieved successfully", PersonalityOutput(PERSONALITIES.values(), many=True).data)
