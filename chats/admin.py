@@ -87,7 +87,9 @@ class MessageStatusFilter(admin.SimpleListFilter):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ["display_title", "user", "personality", "message_count", "last_activity_at", "has_emergency"]
+    # The emergency flag comes first so a wide table never scrolls it out of sight.
+    list_display = ["emergency_flag", "display_title", "user", "personality", "message_count", "last_activity"]
+    list_display_links = ["display_title"]
     list_filter = [
         "has_emergency",
         MessageCategoryFilter,
@@ -115,6 +117,17 @@ class ConversationAdmin(admin.ModelAdmin):
     @admin.display(ordering="message_count", description="Messages")
     def message_count(self, obj: Conversation) -> int:
         return obj.message_count
+
+    @admin.display(ordering="-has_emergency", description="Emergency", empty_value="")
+    def emergency_flag(self, obj: Conversation) -> str:
+        # Not Django's boolean icons: a green tick would read as "all clear".
+        if not obj.has_emergency:
+            return ""
+        return format_html('<strong style="color: #ba2121">{}</strong>', "⚠ Emergency")
+
+    @admin.display(ordering="last_activity_at", description="Last activity")
+    def last_activity(self, obj: Conversation):
+        return obj.last_activity_at
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

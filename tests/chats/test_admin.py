@@ -208,7 +208,7 @@ def test_category_status_and_personality_filters(support, emergency, calm):
 def test_list_columns(support, emergency):
     page = support.get(CHANGELIST)
     assert page.context["cl"].list_display == [
-        "display_title", "user", "personality", "message_count", "last_activity_at", "has_emergency",
+        "emergency_flag", "display_title", "user", "personality", "message_count", "last_activity",
     ]
     html = page.content.decode()
     assert emergency.title in html and emergency.user.email in html
