@@ -1,5 +1,7 @@
 """Login and registration throttles, per client address and per account."""
 
+import hashlib
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -38,12 +40,17 @@ def auth_attempt_count(*, address: str) -> None:
         raise TooManyRequestsError(TOO_MANY_ATTEMPTS, retry_after=retry_after)
 
 
+def _account_subject(email: str) -> str:
+    # Hashed: an email can be any length and hold characters a cache key must not.
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
 def login_attempt_reserve(*, email: str) -> None:
     """Count a login against the account before checking the password; a success gives it back."""
-    retry_after = window_hit(window=_account_window(), subject=email.strip().lower())
+    retry_after = window_hit(window=_account_window(), subject=_account_subject(email))
     if retry_after is not None:
         raise TooManyRequestsError(TOO_MANY_ATTEMPTS, retry_after=retry_after)
 
 
 def login_attempt_succeeded(*, email: str) -> None:
-    window_refund(window=_account_window(), subject=email.strip().lower())
+    window_refund(window=_account_window(), subject=_account_subject(email))

@@ -83,7 +83,7 @@ async def message_stream(request: HttpRequest, session_id) -> HttpResponse:
         body = json.loads(request.body or b"{}")
     except RequestDataTooBig:
         return json_error("The request body is too large.", status_code=413)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         return json_error("The request body must be JSON.", status_code=400)
     serializer = MessageInput(data=body if isinstance(body, dict) else {})
     if not serializer.is_valid():

@@ -2,7 +2,7 @@
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -70,6 +70,8 @@ def api_exception_handler(exc, context) -> Response | None:
         if isinstance(exc, TooManyRequestsError):
             headers["Retry-After"] = str(exc.retry_after)
         return Response(error_body(exc.message, exc.errors), status=exc.status_code, headers=headers)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body("The request body is too large."), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

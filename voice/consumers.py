@@ -156,7 +156,12 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         if handler is None:
             await self.error("Unknown message type.")
             return
-        await handler(content)
+        try:
+            await handler(content)
+        except Exception:
+            # One bad turn must not take the socket, its speech stream and its slot down with it.
+            logger.exception("Voice message failed", extra={"event": "voice.error"})
+            await self.error("Something went wrong on our side. Please try again.")
 
     async def ping(self, content: dict) -> None:
         timestamp = content.get("timestamp")

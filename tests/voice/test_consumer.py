@@ -361,3 +361,18 @@ async def test_over_the_message_rate_the_socket_gets_an_error(deepgram, owner, s
     assert "too quickly" in messages[-1]["message"]
     await still_usable(communicator)
     await communicator.disconnect()
+
+
+async def test_an_unexpected_failure_in_a_turn_keeps_the_socket(owner, monkeypatch):
+    """A bug in one message's handling is an error for that message, not a dead socket."""
+    from voice import consumers
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(consumers, "speech_to_text", broken)
+    communicator, _ = await connected(owner)
+    await communicator.send_json_to({"type": "start_talking"})
+    assert await receive(communicator) == {"type": "error", "message": "Something went wrong on our side. Please try again."}
+    await still_usable(communicator)
+    await communicator.disconnect()
