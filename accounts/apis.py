@@ -109,15 +109,6 @@ class _DeleteBodySchema(AutoSchema):
         return body
 
 
-_ERROR = inline_serializer(
-    name="ErrorResponse",
-    fields={
-        "message": serializers.CharField(),
-        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
-
-
 class MeViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
     schema = _DeleteBodySchema()
