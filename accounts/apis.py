@@ -10,7 +10,6 @@ from chats.schema import error_responses
 from nora.api import envelope, validated
 
 from . import selectors, services
-from .throttles import client_address
 from .serializers import (
     AccountDeleteInput,
     LoginInput,
@@ -23,6 +22,7 @@ from .serializers import (
     UserUpdateInput,
     WsTicketOutput,
 )
+from .throttles import client_address
 
 
 def _enveloped(name: str, data: serializers.Serializer | None):
