@@ -60,13 +60,13 @@ class VoiceConsumer(AsyncWebsocketConsumer):
     audio_format = AudioFormat()
     closed = False
     holds_socket_slot = False
+    listening: TranscriptionSession | None = None
+    turn_task: asyncio.Task | None = None
+    reply: ReplyTurn | None = None
 
     async def connect(self) -> None:
-        self.listening: TranscriptionSession | None = None
         self.utterance_started = 0.0
         self.utterance_bytes = 0
-        self.turn_task: asyncio.Task | None = None
-        self.reply: ReplyTurn | None = None
         self.closing: set[asyncio.Task] = set()
 
         await self.accept()
@@ -101,20 +101,23 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "status", "message": "Connected", "session_id": str(conversation.id)})
 
     async def disconnect(self, code) -> None:
+        """Save what was said and answered so far, and leave no task running."""
         self.closed = True
-        if getattr(self, "listening", None) is not None:
+        if self.listening is not None:
             session, self.listening = self.listening, None
             await self._utterance_keep(session)
-        if getattr(self, "turn_task", None) is not None and not self.turn_task.done():
+        if self.reply is not None:
+            self.reply.interrupt(status=Message.Status.INCOMPLETE)
+        if self.turn_task is not None and not self.turn_task.done():
+            # A transcript being finalized is still saved; a reply it starts is interrupted below.
             try:
                 await asyncio.wait_for(asyncio.shield(self.turn_task), settings.NORA_STT_FINALIZE_TIMEOUT_SECONDS + 1)
             except TimeoutError:
                 self.turn_task.cancel()
-        if getattr(self, "reply", None) is not None:
+        if self.reply is not None:
             self.reply.interrupt(status=Message.Status.INCOMPLETE)
             await self.reply.wait()
-        if getattr(self, "closing", None):
-            await asyncio.gather(*self.closing, return_exceptions=True)
+        await asyncio.gather(*self.closing, return_exceptions=True)
         if self.holds_socket_slot:
             await sync_to_async(services.voice_socket_release)(user_id=self.user.id)
         if self.conversation_id is not None:

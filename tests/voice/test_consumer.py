@@ -376,3 +376,16 @@ async def test_an_unexpected_failure_in_a_turn_keeps_the_socket(owner, monkeypat
     assert await receive(communicator) == {"type": "error", "message": "Something went wrong on our side. Please try again."}
     await still_usable(communicator)
     await communicator.disconnect()
+
+
+async def test_disconnect_during_a_reply_saves_it_as_incomplete_at_once(deepgram, owner, settings):
+    settings.NORA_OFFLINE_WORD_DELAY_SECONDS = 0.05
+    communicator, session_id = await connected(owner)
+    await speak(communicator, words=2)
+    await communicator.send_json_to({"type": "stop_talking"})
+    await receive_until(communicator, "ai_response")
+    started = asyncio.get_running_loop().time()
+    await communicator.disconnect()
+    assert asyncio.get_running_loop().time() - started < settings.NORA_STT_FINALIZE_TIMEOUT_SECONDS
+    reply = await Message.objects.filter(conversation_id=session_id, sender="ai").aget()
+    assert reply.status == "incomplete" and reply.message
