@@ -9,7 +9,7 @@ from nora.api import PageInput, envelope, page_slice, validated
 from nora.routers import UUID_PATTERN
 
 from . import selectors, services
-from .engine.replies import reply_stop_request
+from .engine.replies import reply_stop
 from .personalities import PERSONALITIES
 from .schema import error_responses
 from .serializers import (
@@ -112,11 +112,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def stop(self, request, pk=None):
-        conversation = self.get_object()
-        services.replies_recover_stale(conversation_id=conversation.id)
-        stopping = selectors.reply_in_progress(conversation=conversation)
-        if stopping:
-            async_to_sync(reply_stop_request)(conversation_id=conversation.id)
+        stopping = async_to_sync(reply_stop)(conversation=self.get_object())
         return envelope("Stopping the reply" if stopping else "Nothing to stop", {"stopping": stopping})
 
 

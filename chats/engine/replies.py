@@ -23,8 +23,8 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from accounts.models import User
-from chats import quotas, services
-from chats.models import Message
+from chats import quotas, selectors, services
+from chats.models import Conversation, Message
 from chats.safety.classifier import Classification, message_classify
 from chats.safety.notices import disclaimer_build, emergency_notice_build, safety_instructions_build
 from nora.errors import ServiceUnavailableError, TooManyRequestsError
@@ -76,9 +76,16 @@ def stop_group_name(conversation_id) -> str:
     return f"reply-stop.{conversation_id}"
 
 
-async def reply_stop_request(*, conversation_id) -> None:
-    """Ask whichever server process generates this conversation's reply to stop it."""
-    await get_channel_layer().group_send(stop_group_name(conversation_id), {"type": "reply.stop"})
+async def reply_stop(*, conversation: Conversation) -> bool:
+    """Ask whichever server process generates this conversation's reply to stop it.
+
+    False when there is nothing to stop (a reply whose process died is marked incomplete first).
+    """
+    await database_sync_to_async(services.replies_recover_stale)(conversation_id=conversation.id)
+    if not await database_sync_to_async(selectors.reply_in_progress)(conversation=conversation):
+        return False
+    await get_channel_layer().group_send(stop_group_name(conversation.id), {"type": "reply.stop"})
+    return True
 
 
 class StopChannel:
