@@ -409,6 +409,7 @@ def common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default=None, metavar="FILE",
                         help="py-spy raw stacks of Nora during its first run (summarise: python -m bench.profile FILE)")
     parser.add_argument("--profile-seconds", type=float, default=20.0)
+    parser.add_argument("--profile-delay", type=float, default=10.0, help="seconds after the server's start")
     parser.add_argument(
         "--servers", nargs="+", choices=["nora", "baseline"], default=None,
         help="which servers to run (default: both, or Nora alone where FastAPI is not installed)",
@@ -456,5 +457,6 @@ def maybe_profiled(args: argparse.Namespace, process: Process, *, first: bool) -
         return
     from bench.profile import profiled
 
-    with profiled(process, output=Path(args.profile), seconds=args.profile_seconds):
+    with profiled(process, output=Path(args.profile), seconds=args.profile_seconds,
+                  delay=getattr(args, "profile_delay", 0.0)):
         yield

@@ -11,6 +11,7 @@ import argparse
 import collections
 import contextlib
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,22 +21,33 @@ PY_SPY = harness.BIN / "py-spy"
 
 
 @contextlib.contextmanager
-def profiled(process: harness.Process, *, output: Path, seconds: float, rate: int = 200) -> Iterator[None]:
-    """Record the process for `seconds` (or until the block ends) without pausing it."""
+def profiled(
+    process: harness.Process, *, output: Path, seconds: float, rate: int = 200, delay: float = 0.0
+) -> Iterator[None]:
+    """Record the process for `seconds`, starting `delay` seconds into the block, without pausing it.
+
+    Only the thread holding the GIL is sampled (`--gil`): the profile is of CPU, not of waits.
+    """
     command = [
         "taskset", "-c", str(harness.LOAD_CORE), str(PY_SPY), "record", "--pid", str(process.pid),
         "--format", "raw", "--output", str(output), "--duration", str(int(seconds)), "--rate", str(rate),
         "--nonblocking", "--gil",
     ]
-    spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    spies: list[subprocess.Popen] = []
+    timer = threading.Timer(
+        delay, lambda: spies.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+    )
+    timer.start()
     try:
         yield
     finally:
-        try:
-            spy.wait(timeout=seconds + 30)
-        except subprocess.TimeoutExpired:
-            spy.terminate()
-            spy.wait()
+        timer.join()
+        for spy in spies:
+            try:
+                spy.wait(timeout=seconds + 30)
+            except subprocess.TimeoutExpired:
+                spy.terminate()
+                spy.wait()
 
 
 def summary(path: Path, *, top: int = 25, frame_filter: str = "") -> str:

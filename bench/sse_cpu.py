@@ -3,7 +3,7 @@
 CPU: 10 clients send messages back to back; the server's user+system CPU over the run
 (less its idle rate) divided by the streams completed. Rate: new streams arrive (Poisson)
 at a fixed rate for a few seconds, stepping the rate up by 15% from half the rate the CPU
-figure allows; a rate is sustained when every stream completes without error and the
+figure allows (or down by 30% until one holds); a rate is sustained when every stream completes without error and the
 p99 added time to first chunk stays <= 100 ms. The highest sustained rate is reported.
 
     python -m bench.sse_cpu
@@ -63,16 +63,23 @@ def main(argv=None) -> None:
         )
         results.note(session.server, "cpu_ms", cpu * 1000)
         results.note(session.server, "cpu_streams", streams)
+        # Up by 15% from half what the CPU allows while rates hold; down by 30% until one does.
         rate = max(1.0, 0.5 / max(cpu, 1e-4))
         best = 0.0
+        direction = 0
         for _ in range(args.max_steps):
             ok, figures = rate_sustained(session, rate=rate, seconds=args.step_seconds)
             print(f"  {session.server}: {rate:.1f}/s {'sustained' if ok else 'not sustained'} "
                   f"(p99 added ttfc {figures.ttfc(99):.1f} ms, errors {figures.errors})", flush=True)
-            if not ok:
-                break
-            best = rate
-            rate *= 1.15
+            if ok:
+                best = max(best, rate)
+                if direction < 0:
+                    break
+                direction, rate = 1, rate * 1.15
+            else:
+                if direction > 0 or rate <= 1.0:
+                    break
+                direction, rate = -1, max(1.0, rate * 0.7)
         results.note(session.server, "rate", best)
 
     servers = harness.servers(args)
