@@ -139,8 +139,17 @@ class ConversationAdmin(admin.ModelAdmin):
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "conversation", "sender", "source", "status", "primary_category", "personality", "model",
-        "input_tokens", "output_tokens", "created_at",
+        "id",
+        "conversation",
+        "sender",
+        "source",
+        "status",
+        "primary_category",
+        "personality",
+        "model",
+        "input_tokens",
+        "output_tokens",
+        "created_at",
     ]
     list_filter = ["sender", "source", "status", "primary_category", "personality", "created_at"]
     search_fields = ["message", "conversation__title", "conversation__user__email"]

@@ -61,7 +61,9 @@ class ConversationViewSet(viewsets.GenericViewSet):
     def create(self, request):
         data = validated(ConversationCreateInput, request.data or {})
         conversation = services.conversation_create(user=request.user, personality=data.get("personality"))
-        return envelope("Chat session created successfully", ConversationOutput(conversation).data, status=status.HTTP_201_CREATED)
+        return envelope(
+            "Chat session created successfully", ConversationOutput(conversation).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(
         parameters=PAGE_PARAMETERS,
@@ -128,4 +130,6 @@ class PersonalityViewSet(viewsets.GenericViewSet):
         }
     )
     def list(self, request):
-        return envelope("Personalities retrieved successfully", PersonalityOutput(PERSONALITIES.values(), many=True).data)
+        return envelope(
+            "Personalities retrieved successfully", PersonalityOutput(PERSONALITIES.values(), many=True).data
+        )

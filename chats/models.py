@@ -10,7 +10,8 @@ from .personalities import DEFAULT_PERSONALITY, PERSONALITY_CHOICES
 class Conversation(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
-    title = models.CharField(max_length=255, null=True, blank=True)
+    # The API distinguishes "no title yet" (null until the first message) from any title.
+    title = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     personality = models.CharField(max_length=32, choices=PERSONALITY_CHOICES, default=DEFAULT_PERSONALITY)
     created_at = models.DateTimeField(auto_now_add=True)
     last_activity_at = models.DateTimeField(auto_now_add=True)

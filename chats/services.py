@@ -91,24 +91,32 @@ def turn_begin(
     """
     conflict = False
     with transaction.atomic():
-        conversation = (
-            Conversation.objects.select_for_update().filter(user=user, id=conversation_id).first()
-        )
+        conversation = Conversation.objects.select_for_update().filter(user=user, id=conversation_id).first()
         if conversation is None:
             raise NotFoundError("Conversation not found.")
         replies_recover_stale(conversation_id=conversation.id)
         personality = personality or conversation.personality
         primary = categories[0] if categories else ""
         user_message = Message.objects.create(
-            conversation=conversation, sender=Message.Sender.USER, message=text, source=source,
-            categories=categories, primary_category=primary,
+            conversation=conversation,
+            sender=Message.Sender.USER,
+            message=text,
+            source=source,
+            categories=categories,
+            primary_category=primary,
         )
         try:
             with transaction.atomic():
                 reply = Message.objects.create(
-                    conversation=conversation, sender=Message.Sender.AI, status=Message.Status.STREAMING,
-                    message=notice, source=source, personality=personality, categories=categories,
-                    primary_category=primary, disclaimer=disclaimer,
+                    conversation=conversation,
+                    sender=Message.Sender.AI,
+                    status=Message.Status.STREAMING,
+                    message=notice,
+                    source=source,
+                    personality=personality,
+                    categories=categories,
+                    primary_category=primary,
+                    disclaimer=disclaimer,
                 )
         except IntegrityError:
             conflict = True
@@ -131,7 +139,10 @@ def turn_begin(
     )
     history.reverse()
     return TurnRecord(
-        conversation=conversation, user_message=user_message, reply=reply, history=history,
+        conversation=conversation,
+        user_message=user_message,
+        reply=reply,
+        history=history,
         title_fallback=title_fallback,
     )
 
@@ -141,8 +152,12 @@ def message_user_record(*, user: User, conversation_id, text: str, source: str, 
     if conversation is None:
         raise NotFoundError("Conversation not found.")
     message = Message.objects.create(
-        conversation=conversation, sender=Message.Sender.USER, message=text, source=source,
-        categories=categories, primary_category=categories[0] if categories else "",
+        conversation=conversation,
+        sender=Message.Sender.USER,
+        message=text,
+        source=source,
+        categories=categories,
+        primary_category=categories[0] if categories else "",
     )
     Conversation.objects.filter(id=conversation.id).update(
         last_activity_at=timezone.now(), has_emergency=conversation.has_emergency or "emergency" in categories
@@ -151,9 +166,7 @@ def message_user_record(*, user: User, conversation_id, text: str, source: str, 
 
 
 def reply_progress_save(*, reply_id, text: str) -> None:
-    Message.objects.filter(id=reply_id, status=Message.Status.STREAMING).update(
-        message=text, updated_at=timezone.now()
-    )
+    Message.objects.filter(id=reply_id, status=Message.Status.STREAMING).update(message=text, updated_at=timezone.now())
 
 
 def reply_abandon(*, reply_id, text: str) -> None:
@@ -167,7 +180,11 @@ def reply_finish(
 ) -> None:
     now = timezone.now()
     Message.objects.filter(id=reply_id).update(
-        message=text, status=status, model=model, input_tokens=input_tokens, output_tokens=output_tokens,
+        message=text,
+        status=status,
+        model=model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
         updated_at=now,
     )
     Conversation.objects.filter(id=conversation_id).update(last_activity_at=now)

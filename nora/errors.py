@@ -59,8 +59,10 @@ def _validation_message(detail) -> str:
 
 def _field_errors(detail) -> dict:
     if isinstance(detail, dict):
-        return {field: [str(item) for item in (value if isinstance(value, list) else [value])]
-                for field, value in detail.items()}
+        return {
+            field: [str(item) for item in (value if isinstance(value, list) else [value])]
+            for field, value in detail.items()
+        }
     return {}
 
 

@@ -29,7 +29,8 @@ HTTP_LATENCY = Histogram("nora_http_request_seconds", "Time until the response (
 OPEN_STREAMS = Gauge("nora_open_streams", "SSE reply streams open in this process.")
 OPEN_SOCKETS = Gauge("nora_open_voice_sockets", "Voice sockets open in this process.")
 FIRST_CHUNK = Histogram(
-    "nora_time_to_first_chunk_seconds", "From the user's message to the reply's first text.",
+    "nora_time_to_first_chunk_seconds",
+    "From the user's message to the reply's first text.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16),
 )
 PROVIDER_ERRORS = Counter("nora_provider_errors_total", "Model and speech provider failures.", ["provider", "code"])
@@ -95,9 +96,17 @@ class RequestObservabilityMiddleware:
         HTTP_REQUESTS.labels(request.method, str(response.status_code)).inc()
         HTTP_LATENCY.observe(latency)
         logger.info(
-            "%s %s %s", request.method, request.path, response.status_code,
-            extra={"method": request.method, "path": request.path, "status": response.status_code,
-                   "latency_ms": round(latency * 1000, 2), "event": "request"},
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "latency_ms": round(latency * 1000, 2),
+                "event": "request",
+            },
         )
         return response
 

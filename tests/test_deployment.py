@@ -49,8 +49,12 @@ def test_entrypoint_migrates_then_serves(tmp_path):
         "PORT": str(port),
     }
     process = subprocess.Popen(
-        [str(ROOT / "docker" / "entrypoint.sh")], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        [str(ROOT / "docker" / "entrypoint.sh")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60

@@ -87,7 +87,7 @@ def sse_events(raw: bytes) -> list[dict]:
         if frame == b": keep-alive":
             continue
         assert frame.startswith(b"data: ") and b"\n" not in frame, frame
-        events.append(json.loads(frame[len(b"data: "):]))
+        events.append(json.loads(frame[len(b"data: ") :]))
     return events
 
 

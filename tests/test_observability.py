@@ -48,16 +48,24 @@ async def test_no_secret_or_message_text_reaches_a_log_line(caplog):
     caplog.set_level(logging.DEBUG)
     client = AsyncClient()
     registered = await client.post(
-        "/auth/register", json.dumps({"email": "log@example.com", "password": TEST_PASSWORD}), content_type="application/json"
+        "/auth/register",
+        json.dumps({"email": "log@example.com", "password": TEST_PASSWORD}),
+        content_type="application/json",
     )
     tokens = registered.json()["data"]
     await client.post("/auth/refresh", json.dumps({"refresh": tokens["refresh"]}), content_type="application/json")
-    await client.post("/auth/login", json.dumps({"email": "log@example.com", "password": "wrong-password-1"}), content_type="application/json")
+    await client.post(
+        "/auth/login",
+        json.dumps({"email": "log@example.com", "password": "wrong-password-1"}),
+        content_type="application/json",
+    )
     user = await sync_to_async(UserFactory)()
     access = str(AccessToken.for_user(user))
     conversation = await sync_to_async(ConversationFactory)(user=user)
     response = await client.post(
-        f"/chats/{conversation.id}/message", json.dumps({"message": SECRET_MESSAGE}), content_type="application/json",
+        f"/chats/{conversation.id}/message",
+        json.dumps({"message": SECRET_MESSAGE}),
+        content_type="application/json",
         headers={"authorization": f"Bearer {access}"},
     )
     reply = b"".join([chunk async for chunk in response.streaming_content]).decode()
@@ -70,15 +78,23 @@ async def test_no_secret_or_message_text_reaches_a_log_line(caplog):
     assert "nora.requests" in logged and "voice.open" in logged
     for secret in (TEST_PASSWORD, "wrong-password-1", tokens["access"], tokens["refresh"], access, SECRET_MESSAGE):
         assert secret not in logged
-    reply_text = "".join(json.loads(line[6:]).get("content", "") for line in reply.split("\n\n") if line.startswith("data: "))
+    reply_text = "".join(
+        json.loads(line[6:]).get("content", "") for line in reply.split("\n\n") if line.startswith("data: ")
+    )
     assert reply_text and reply_text[:40] not in logged
 
 
 def test_metrics_are_exposed(anon, settings):
     anon.get("/healthz")
     body = anon.get("/metrics").content.decode()
-    for name in ("nora_http_requests_total", "nora_open_streams", "nora_open_voice_sockets",
-                 "nora_time_to_first_chunk_seconds", "nora_provider_errors_total", "nora_tokens_total"):
+    for name in (
+        "nora_http_requests_total",
+        "nora_open_streams",
+        "nora_open_voice_sockets",
+        "nora_time_to_first_chunk_seconds",
+        "nora_provider_errors_total",
+        "nora_tokens_total",
+    ):
         assert name in body
 
 

@@ -54,7 +54,9 @@ def test_listing_shows_only_the_callers_conversations(api, user, victim_conversa
 async def test_the_stream_is_404_on_someone_elses_conversation(user, victim_conversation):
     before = await sync_to_async(snapshot)(victim_conversation)
     response = await AsyncClient().post(
-        f"/chats/{victim_conversation.id}/message", json.dumps({"message": "hi"}), content_type="application/json",
+        f"/chats/{victim_conversation.id}/message",
+        json.dumps({"message": "hi"}),
+        content_type="application/json",
         headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
     )
     assert response.status_code == 404
@@ -74,15 +76,23 @@ async def test_the_voice_socket_gives_a_new_conversation_instead_of_someone_else
 
 def test_clients_cannot_set_owner_id_time_sender_or_status(api, user, other_user):
     created = api.post(
-        "/chats", {"user": str(other_user.id), "user_id": str(other_user.id), "id": "00000000-0000-0000-0000-000000000001",
-                   "created_at": "2000-01-01T00:00:00", "title": "forced"}, format="json",
+        "/chats",
+        {
+            "user": str(other_user.id),
+            "user_id": str(other_user.id),
+            "id": "00000000-0000-0000-0000-000000000001",
+            "created_at": "2000-01-01T00:00:00",
+            "title": "forced",
+        },
+        format="json",
     ).json()["data"]
     assert created["user_id"] == str(user.id)
     assert created["id"] != "00000000-0000-0000-0000-000000000001"
     assert not created["created_at"].startswith("2000")
     assert created["title"] is None
     renamed = api.patch(
-        f"/chats/{created['id']}/title", {"title": "ok", "user_id": str(other_user.id), "created_at": "2000-01-01T00:00:00"},
+        f"/chats/{created['id']}/title",
+        {"title": "ok", "user_id": str(other_user.id), "created_at": "2000-01-01T00:00:00"},
         format="json",
     ).json()["data"]
     assert renamed["user_id"] == str(user.id) and not renamed["created_at"].startswith("2000")
@@ -92,9 +102,17 @@ async def test_a_message_cannot_set_its_sender_status_or_id(user):
     conversation = await sync_to_async(ConversationFactory)(user=user)
     response = await AsyncClient().post(
         f"/chats/{conversation.id}/message",
-        json.dumps({"message": "hello", "sender": "ai", "status": "error", "id": "00000000-0000-0000-0000-000000000002",
-                    "created_at": "2000-01-01T00:00:00"}),
-        content_type="application/json", headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
+        json.dumps(
+            {
+                "message": "hello",
+                "sender": "ai",
+                "status": "error",
+                "id": "00000000-0000-0000-0000-000000000002",
+                "created_at": "2000-01-01T00:00:00",
+            }
+        ),
+        content_type="application/json",
+        headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
     )
     b"".join([chunk async for chunk in response.streaming_content])
     user_message = await Message.objects.filter(conversation=conversation, sender="user").aget()

@@ -40,8 +40,19 @@ def test_openapi_schema_describes_every_endpoint(anon):
     response = anon.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ["/auth/register", "/auth/login", "/auth/refresh", "/auth/logout", "/auth/me", "/chats",
-                 "/chats/{id}", "/chats/{id}/title", "/chats/{id}/stop", "/chats/{session_id}/message", "/personalities"]:
+    for path in [
+        "/auth/register",
+        "/auth/login",
+        "/auth/refresh",
+        "/auth/logout",
+        "/auth/me",
+        "/chats",
+        "/chats/{id}",
+        "/chats/{id}/title",
+        "/chats/{id}/stop",
+        "/chats/{session_id}/message",
+        "/personalities",
+    ]:
         assert any(p.rstrip("/") == path for p in paths), path
 
 
@@ -66,9 +77,10 @@ def test_unknown_path_is_a_json_404(anon):
     assert response.json() == {"message": "Not found.", "errors": {}}
 
 
-
 def test_schema_describes_the_stream_and_its_errors(anon):
-    operation = anon.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]["/chats/{session_id}/message"]["post"]
+    operation = anon.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]["/chats/{session_id}/message"][
+        "post"
+    ]
     assert "text/event-stream" in operation["responses"]["200"]["content"]
     assert {"400", "401", "404", "409"} <= set(operation["responses"])
     events = operation["responses"]["200"]["content"]["text/event-stream"]["schema"]["oneOf"]
@@ -77,9 +89,14 @@ def test_schema_describes_the_stream_and_its_errors(anon):
 
 def test_deploy_check_is_clean_with_production_settings():
     result = run_django(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="0", SECRET_KEY="a-real-production-secret-key-that-is-long-and-random-0123456789",
-        ALLOWED_HOSTS="nora.example", SECURE_SSL_REDIRECT="1",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY="a-real-production-secret-key-that-is-long-and-random-0123456789",
+        ALLOWED_HOSTS="nora.example",
+        SECURE_SSL_REDIRECT="1",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -103,17 +120,25 @@ def test_env_example_lists_every_variable_the_settings_read():
 
 def test_the_env_example_as_a_dot_env_starts_in_debug(tmp_path):
     """A newcomer who copies .env.example to .env and runs `make run` gets a working server."""
-    result = run_django("check", DEBUG="1", **{
-        line.split("=", 1)[0]: line.split("=", 1)[1]
-        for line in (ROOT / ".env.example").read_text().splitlines()
-        if line and not line.startswith("#") and line.split("=", 1)[0] != "DEBUG"
-    })
+    result = run_django(
+        "check",
+        DEBUG="1",
+        **{
+            line.split("=", 1)[0]: line.split("=", 1)[1]
+            for line in (ROOT / ".env.example").read_text().splitlines()
+            if line and not line.startswith("#") and line.split("=", 1)[0] != "DEBUG"
+        },
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_cors_allows_only_the_listed_origins(anon, settings):
     settings.CORS_ALLOWED_ORIGINS = ["https://app.example"]
-    allowed = anon.options("/personalities", HTTP_ORIGIN="https://app.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    allowed = anon.options(
+        "/personalities", HTTP_ORIGIN="https://app.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
     assert allowed["Access-Control-Allow-Origin"] == "https://app.example"
-    refused = anon.options("/personalities", HTTP_ORIGIN="https://evil.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    refused = anon.options(
+        "/personalities", HTTP_ORIGIN="https://evil.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
     assert "Access-Control-Allow-Origin" not in refused

@@ -244,8 +244,12 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "final_transcript", "text": text})
         try:
             turn = await reply_begin(
-                user=self.user, conversation_id=self.conversation_id, text=text, personality=self.personality,
-                source=Message.Source.VOICE, keep_user_message_on_conflict=True,
+                user=self.user,
+                conversation_id=self.conversation_id,
+                text=text,
+                personality=self.personality,
+                source=Message.Source.VOICE,
+                keep_user_message_on_conflict=True,
             )
         except ApplicationError as error:
             await self.error(error.message)

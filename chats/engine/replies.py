@@ -284,7 +284,10 @@ class ReplyTurn:
             return
         self._emit(
             ReplyDone(
-                message_id=self.reply_id, status=status, text=self.text, disclaimer=self.disclaimer,
+                message_id=self.reply_id,
+                status=status,
+                text=self.text,
+                disclaimer=self.disclaimer,
                 title=await self._title_late(),
             )
         )
@@ -310,7 +313,10 @@ class ReplyTurn:
         """Save the reply's last state; False when the database would not take it."""
         try:
             await database_sync_to_async(services.reply_finish)(
-                reply_id=self.reply_id, conversation_id=self.conversation_id, text=self.text, status=status,
+                reply_id=self.reply_id,
+                conversation_id=self.conversation_id,
+                text=self.text,
+                status=status,
                 model=usage.model if usage else "",
                 input_tokens=usage.input_tokens if usage else None,
                 output_tokens=usage.output_tokens if usage else None,
@@ -436,7 +442,9 @@ async def reply_begin(
         safety_instructions=safety_instructions_build(classification=classification),
     )
     turn = ReplyTurn(
-        record=record, system=system, stop_channel=stop_channel,
+        record=record,
+        system=system,
+        stop_channel=stop_channel,
         model_allowed=model_allowed,
     )
     turn.start()
@@ -447,7 +455,10 @@ async def utterance_record(*, user: User, conversation_id, text: str) -> None:
     """Save words spoken to a socket that closed before the turn ended; no reply is started."""
     classification = message_classify(text=text)
     await database_sync_to_async(services.message_user_record)(
-        user=user, conversation_id=conversation_id, text=text, source=Message.Source.VOICE,
+        user=user,
+        conversation_id=conversation_id,
+        text=text,
+        source=Message.Source.VOICE,
         categories=list(classification.detected_categories),
     )
 

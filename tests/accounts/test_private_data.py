@@ -20,12 +20,26 @@ DISCLAIMER = {
 def _conversation_with_messages(user: User, count: int) -> Conversation:
     conversation = ConversationFactory(user=user, has_emergency=True)
     for _ in range(count):
-        MessageFactory(conversation=conversation, message="I have heavy bleeding",
-                       categories=["emergency", "pregnancy"], primary_category="emergency")
-        MessageFactory(conversation=conversation, sender=Message.Sender.AI, message="Please call now.",
-                       source=Message.Source.VOICE, personality="midwife", categories=["emergency", "pregnancy"],
-                       primary_category="emergency", disclaimer=DISCLAIMER, model="claude-test",
-                       input_tokens=12, output_tokens=34, status=Message.Status.STOPPED)
+        MessageFactory(
+            conversation=conversation,
+            message="I have heavy bleeding",
+            categories=["emergency", "pregnancy"],
+            primary_category="emergency",
+        )
+        MessageFactory(
+            conversation=conversation,
+            sender=Message.Sender.AI,
+            message="Please call now.",
+            source=Message.Source.VOICE,
+            personality="midwife",
+            categories=["emergency", "pregnancy"],
+            primary_category="emergency",
+            disclaimer=DISCLAIMER,
+            model="claude-test",
+            input_tokens=12,
+            output_tokens=34,
+            status=Message.Status.STOPPED,
+        )
     return conversation
 
 
@@ -43,7 +57,13 @@ def test_export_holds_profile_conversations_and_every_message_field(api, user, o
     assert set(data) == {"exported_at", "profile", "conversations"}
     assert data["profile"]["id"] == str(user.id) and data["profile"]["email"] == user.email
     assert set(data["profile"]) == {
-        "id", "email", "name", "due_date", "default_personality", "created_at", "last_login",
+        "id",
+        "email",
+        "name",
+        "due_date",
+        "default_personality",
+        "created_at",
+        "last_login",
     }
     assert [c["id"] for c in data["conversations"]] == [str(conversation.id)]
     exported = data["conversations"][0]

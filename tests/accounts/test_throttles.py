@@ -30,7 +30,10 @@ def test_one_address_is_limited_across_accounts(anon, settings):
     for index in range(5):
         assert login(anon, f"someone{index}@example.com").status_code == 401
     assert login(anon, "another@example.com").status_code == 429
-    assert anon.post("/auth/register", {"email": "new@example.com", "password": TEST_PASSWORD}, format="json").status_code == 429
+    assert (
+        anon.post("/auth/register", {"email": "new@example.com", "password": TEST_PASSWORD}, format="json").status_code
+        == 429
+    )
     assert login(anon, "another@example.com", REMOTE_ADDR="192.0.2.9").status_code == 401
 
 

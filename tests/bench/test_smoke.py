@@ -44,7 +44,11 @@ def test_smoke_run_prints_its_table(module: str) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "PYTEST_"))}
     env["PYTHONPATH"] = str(ROOT)
     result = subprocess.run(
-        [sys.executable, "-m", module, "--smoke"], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", module, "--smoke"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=SMOKE_SECONDS,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -50,11 +50,19 @@ def admin(superuser) -> Client:
 @pytest.fixture
 def emergency(db) -> Conversation:
     conversation = ConversationFactory(title="Bleeding at 30 weeks", has_emergency=True, personality="midwife")
-    MessageFactory(conversation=conversation, message="I have heavy bleeding and cramps",
-                   categories=["emergency", "pregnancy"], primary_category="emergency")
-    MessageFactory(conversation=conversation, sender=Message.Sender.AI,
-                   message="Please call your emergency number now.",
-                   categories=["emergency", "pregnancy"], primary_category="emergency")
+    MessageFactory(
+        conversation=conversation,
+        message="I have heavy bleeding and cramps",
+        categories=["emergency", "pregnancy"],
+        primary_category="emergency",
+    )
+    MessageFactory(
+        conversation=conversation,
+        sender=Message.Sender.AI,
+        message="Please call your emergency number now.",
+        categories=["emergency", "pregnancy"],
+        primary_category="emergency",
+    )
     return conversation
 
 
@@ -62,8 +70,14 @@ def emergency(db) -> Conversation:
 def calm(db) -> Conversation:
     conversation = ConversationFactory(title="Sleep routines")
     MessageFactory(conversation=conversation, message="How do I get a newborn to sleep?")
-    MessageFactory(conversation=conversation, sender=Message.Sender.AI, message="Short naps are normal.",
-                   status=Message.Status.ERROR, categories=["mental_health"], primary_category="mental_health")
+    MessageFactory(
+        conversation=conversation,
+        sender=Message.Sender.AI,
+        message="Short naps are normal.",
+        status=Message.Status.ERROR,
+        categories=["mental_health"],
+        primary_category="mental_health",
+    )
     return conversation
 
 
@@ -114,15 +128,20 @@ def test_support_cannot_add_conversations_or_see_users(support):
 
 
 def test_superuser_can_still_rename_a_conversation(admin, emergency):
-    response = admin.post(change_url(emergency), {
-        "title": "Renamed",
-        "messages-TOTAL_FORMS": "2", "messages-INITIAL_FORMS": "2",
-        "messages-MIN_NUM_FORMS": "0", "messages-MAX_NUM_FORMS": "1000",
-        "messages-0-id": str(emergency.messages.order_by("created_at", "id")[0].pk),
-        "messages-0-conversation": str(emergency.pk),
-        "messages-1-id": str(emergency.messages.order_by("created_at", "id")[1].pk),
-        "messages-1-conversation": str(emergency.pk),
-    })
+    response = admin.post(
+        change_url(emergency),
+        {
+            "title": "Renamed",
+            "messages-TOTAL_FORMS": "2",
+            "messages-INITIAL_FORMS": "2",
+            "messages-MIN_NUM_FORMS": "0",
+            "messages-MAX_NUM_FORMS": "1000",
+            "messages-0-id": str(emergency.messages.order_by("created_at", "id")[0].pk),
+            "messages-0-conversation": str(emergency.pk),
+            "messages-1-id": str(emergency.messages.order_by("created_at", "id")[1].pk),
+            "messages-1-conversation": str(emergency.pk),
+        },
+    )
     assert response.status_code == 302, response.context and response.context["errors"]
     emergency.refresh_from_db()
     assert emergency.title == "Renamed"
@@ -208,7 +227,12 @@ def test_category_status_and_personality_filters(support, emergency, calm):
 def test_list_columns(support, emergency):
     page = support.get(CHANGELIST)
     assert page.context["cl"].list_display == [
-        "emergency_flag", "display_title", "user", "personality", "message_count", "last_activity",
+        "emergency_flag",
+        "display_title",
+        "user",
+        "personality",
+        "message_count",
+        "last_activity",
     ]
     html = page.content.decode()
     assert emergency.title in html and emergency.user.email in html

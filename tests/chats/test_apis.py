@@ -48,7 +48,9 @@ def test_create_conversation_rejects_unknown_personality(api):
 
 def test_create_conversation_cannot_set_owner_or_id(api, user, other_user):
     forced_id = str(uuid.uuid4())
-    response = api.post("/chats", {"user": str(other_user.id), "user_id": str(other_user.id), "id": forced_id}, format="json")
+    response = api.post(
+        "/chats", {"user": str(other_user.id), "user_id": str(other_user.id), "id": forced_id}, format="json"
+    )
     assert response.status_code == 201
     data = response.json()["data"]
     assert data["user_id"] == str(user.id)
@@ -70,7 +72,12 @@ def test_list_conversations_most_recently_active_first(api, user):
     assert set(first) == {"id", "user_id", "title", "personality", "created_at"}
     assert SEED_TIME.match(first["created_at"])
     assert body["data"]["pagination"] == {
-        "page": 1, "per_page": 20, "total_count": 2, "total_pages": 1, "next": None, "prev": None,
+        "page": 1,
+        "per_page": 20,
+        "total_count": 2,
+        "total_pages": 1,
+        "next": None,
+        "prev": None,
     }
 
 
@@ -91,7 +98,13 @@ def test_list_page_past_the_end_is_empty_with_true_totals(api, user):
 
 @pytest.mark.parametrize(
     "query, field",
-    [("page=0", "page"), ("page=abc", "page"), ("per_page=0", "per_page"), ("per_page=101", "per_page"), ("per_page=1.5", "per_page")],
+    [
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("per_page=0", "per_page"),
+        ("per_page=101", "per_page"),
+        ("per_page=1.5", "per_page"),
+    ],
 )
 def test_list_rejects_bad_pagination(api, query, field):
     response = api.get(f"/chats?{query}")
@@ -135,8 +148,13 @@ def test_retrieve_conversation_with_messages_oldest_first(api, user):
     messages = body["data"]["messages"]
     assert [m["id"] for m in messages] == [str(first.id), str(second.id)]
     assert messages[0] == {
-        "id": str(first.id), "sender": "user", "message": "Hello, Nora!", "status": "complete",
-        "source": "text", "disclaimer": None, "created_at": messages[0]["created_at"],
+        "id": str(first.id),
+        "sender": "user",
+        "message": "Hello, Nora!",
+        "status": "complete",
+        "source": "text",
+        "disclaimer": None,
+        "created_at": messages[0]["created_at"],
     }
     assert SEED_TIME.match(messages[0]["created_at"])
     assert body["data"]["pagination"]["total_count"] == 2

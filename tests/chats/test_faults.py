@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 async def send(user, conversation_id, text="hello"):
     response = await AsyncClient().post(
-        f"/chats/{conversation_id}/message", json.dumps({"message": text}), content_type="application/json",
+        f"/chats/{conversation_id}/message",
+        json.dumps({"message": text}),
+        content_type="application/json",
         headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
     )
     if not response.streaming:
@@ -70,7 +72,9 @@ async def test_emergency_notice_survives_a_provider_failure(anthropic_model, set
     assert reply.status == "error" and "112" in reply.message
 
 
-async def test_database_refusing_the_final_write_ends_the_stream_with_error(anthropic_model, owner, conversation, monkeypatch):
+async def test_database_refusing_the_final_write_ends_the_stream_with_error(
+    anthropic_model, owner, conversation, monkeypatch
+):
     anthropic_model.reply_script(tokens=["one", " two", " three"], token_interval=0.1)
 
     def refuse(**kwargs):
@@ -95,7 +99,10 @@ async def test_database_refusing_the_turn_never_half_saves_the_user_message(owne
     monkeypatch.setattr(Message.objects, "create", create_refusing_replies)
     response, _ = await send(owner, conversation.id)
     assert response.status_code == 503
-    assert response.json() == {"message": "Nora is temporarily unavailable. Please try again in a moment.", "errors": {}}
+    assert response.json() == {
+        "message": "Nora is temporarily unavailable. Please try again in a moment.",
+        "errors": {},
+    }
     assert await Message.objects.filter(conversation=conversation).acount() == 0
 
 
@@ -108,10 +115,19 @@ def closed_redis_url() -> str:
 
 def redis_at(url: str) -> dict:
     return {
-        "caches": {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-                               "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}},
-        "layers": {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                               "CONFIG": {"hosts": [{"address": url, "socket_timeout": None, "socket_connect_timeout": 1}]}}},
+        "caches": {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            }
+        },
+        "layers": {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [{"address": url, "socket_timeout": None, "socket_connect_timeout": 1}]},
+            }
+        },
     }
 
 
@@ -136,7 +152,8 @@ def private_redis():
     port = url.rsplit(":", 1)[1].split("/")[0]
     process = subprocess.Popen(
         ["redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     import redis
 

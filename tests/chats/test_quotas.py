@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 async def send(user, conversation_id, text="hello"):
     response = await AsyncClient().post(
-        f"/chats/{conversation_id}/message", json.dumps({"message": text}), content_type="application/json",
+        f"/chats/{conversation_id}/message",
+        json.dumps({"message": text}),
+        content_type="application/json",
         headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
     )
     if response.streaming:

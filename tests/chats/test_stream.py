@@ -34,7 +34,7 @@ def parse_sse(raw: bytes) -> list:
             events.append("keep-alive")
             continue
         assert frame.startswith(b"data: "), frame
-        events.append(json.loads(frame[len(b"data: "):]))
+        events.append(json.loads(frame[len(b"data: ") :]))
     return events
 
 
@@ -73,7 +73,11 @@ async def test_streams_a_reply_and_saves_both_messages(anthropic_model, owner, c
     assert done["type"] == "done" and done["message_id"] == start["message_id"] and done["status"] == "complete"
 
     user_message, reply = await messages_of(conversation.id)
-    assert (user_message.sender, user_message.message, user_message.source) == ("user", "What should I expect in my first trimester?", "text")
+    assert (user_message.sender, user_message.message, user_message.source) == (
+        "user",
+        "What should I expect in my first trimester?",
+        "text",
+    )
     assert str(reply.id) == start["message_id"]
     assert (reply.sender, reply.message, reply.status) == ("ai", "During the first trimester...", "complete")
     assert reply.model == "claude-sonnet-4-6"
@@ -143,8 +147,13 @@ async def test_history_personality_and_profile_reach_the_model(anthropic_model, 
     await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", message="Hi Sam!")
     await send(owner, conversation.id, {"message": "What now?", "personality": "midwife"})
     request = anthropic_model.reply_requests[-1].body
-    assert [(m["role"], m["content"] if isinstance(m["content"], str) else m["content"][0]["text"]) for m in request["messages"]] == [
-        ("user", "I'm Sam"), ("assistant", "Hi Sam!"), ("user", "What now?"),
+    assert [
+        (m["role"], m["content"] if isinstance(m["content"], str) else m["content"][0]["text"])
+        for m in request["messages"]
+    ] == [
+        ("user", "I'm Sam"),
+        ("assistant", "Hi Sam!"),
+        ("user", "What now?"),
     ]
     system = request["system"] if isinstance(request["system"], str) else request["system"][0]["text"]
     assert "practical midwife" in system
@@ -156,7 +165,9 @@ async def test_history_personality_and_profile_reach_the_model(anthropic_model, 
 async def test_history_is_bounded_oldest_dropped_first(anthropic_model, owner, conversation, settings):
     settings.NORA_HISTORY_MAX_CHARS = 50
     for index in range(5):
-        await sync_to_async(MessageFactory)(conversation=conversation, sender="user", message=f"old question {index} " + "x" * 20)
+        await sync_to_async(MessageFactory)(
+            conversation=conversation, sender="user", message=f"old question {index} " + "x" * 20
+        )
         await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", message=f"old answer {index}")
     await send(owner, conversation.id, {"message": "newest"})
     messages = anthropic_model.reply_requests[-1].body["messages"]
@@ -254,7 +265,9 @@ async def test_stop_with_nothing_to_stop_is_200(owner, conversation):
 
 
 async def test_a_reply_left_streaming_by_a_dead_process_does_not_block(anthropic_model, owner, conversation, settings):
-    stale = await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", status="streaming", message="half")
+    stale = await sync_to_async(MessageFactory)(
+        conversation=conversation, sender="ai", status="streaming", message="half"
+    )
     await Message.objects.filter(id=stale.id).aupdate(
         updated_at=timezone.now() - timedelta(seconds=settings.NORA_REPLY_STALE_SECONDS + 1)
     )
@@ -319,15 +332,21 @@ async def test_someone_elses_or_unknown_conversation_is_404(owner):
     assert response.status_code == 404
     assert response.json() == {"message": "Conversation not found.", "errors": {}}
     assert await Message.objects.filter(conversation=theirs).acount() == 0
-    response = await AsyncClient().post("/chats/not-a-uuid/message", "{}", content_type="application/json", headers=auth(owner))
+    response = await AsyncClient().post(
+        "/chats/not-a-uuid/message", "{}", content_type="application/json", headers=auth(owner)
+    )
     assert response.status_code == 404
 
 
 async def test_no_or_bad_token_is_401(conversation):
-    response = await AsyncClient().post(f"/chats/{conversation.id}/message", json.dumps({"message": "hi"}), content_type="application/json")
+    response = await AsyncClient().post(
+        f"/chats/{conversation.id}/message", json.dumps({"message": "hi"}), content_type="application/json"
+    )
     assert response.status_code == 401
     response = await AsyncClient().post(
-        f"/chats/{conversation.id}/message", json.dumps({"message": "hi"}), content_type="application/json",
+        f"/chats/{conversation.id}/message",
+        json.dumps({"message": "hi"}),
+        content_type="application/json",
         headers={"authorization": "Bearer nope"},
     )
     assert response.status_code == 401

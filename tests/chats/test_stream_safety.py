@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 async def send(user, text: str) -> tuple[Conversation, list[dict]]:
     conversation = await sync_to_async(ConversationFactory)(user=user)
     response = await AsyncClient().post(
-        f"/chats/{conversation.id}/message", json.dumps({"message": text}), content_type="application/json",
+        f"/chats/{conversation.id}/message",
+        json.dumps({"message": text}),
+        content_type="application/json",
         headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
     )
     raw = b"".join([chunk async for chunk in response.streaming_content]).decode()

@@ -25,7 +25,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.fakes.anthropic_server import FakeAnthropicServer, anthropic_server  # noqa: F401  (fixture)
+from tests.fakes.anthropic_server import FakeAnthropicServer
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_API_KEY = "sk-ant-e2e-fake-key"
@@ -118,7 +118,11 @@ def _spawn(*, name: str, env: dict[str, str], log_path: Path) -> DaphneProcess:
     with log_path.open("wb") as log:
         popen = subprocess.Popen(
             [sys.executable, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(port), "nora.asgi:application"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     return DaphneProcess(name=name, port=port, popen=popen, log_path=log_path)
 
@@ -148,7 +152,10 @@ def _ready_wait(process: DaphneProcess, *, env: dict[str, str], deadline: float)
 
 @pytest.fixture
 def daphne_processes(
-    request, transactional_db, anthropic_server, tmp_path  # noqa: F811
+    request,
+    transactional_db,
+    anthropic_server,
+    tmp_path,
 ) -> Iterator[Callable[..., list[DaphneProcess]]]:
     """Start `count` daphne processes and return them once each answers /healthz.
 

@@ -18,8 +18,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from accounts.models import User
 from chats.models import Conversation, ConversationAccess, Message
 from tests.e2e.conftest import DaphneProcess
-from tests.e2e.test_playground import CHROMIUM, TIMEOUT_MS, orm
-from tests.e2e.test_playground import server, static_root, static_served  # noqa: F401  (fixtures)
+from tests.e2e.test_playground import CHROMIUM, TIMEOUT_MS, orm, server, static_root, static_served  # noqa: F401  (fixtures)
 from tests.factories import ConversationFactory, MessageFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -62,11 +61,17 @@ def conversation_with(
 def transcripts(transactional_db) -> Transcripts:
     parent = UserFactory(email="ada@example.com")
     conversation_with(
-        parent, title="Sleep routines", minutes_ago=30, personality="mother_figure",
+        parent,
+        title="Sleep routines",
+        minutes_ago=30,
+        personality="mother_figure",
         texts=["How do I get a newborn to sleep?", "Short naps are normal in the first weeks."],
     )
     searched = conversation_with(
-        parent, title="Back pain at 24 weeks", minutes_ago=20, personality="best_friend",
+        parent,
+        title="Back pain at 24 weeks",
+        minutes_ago=20,
+        personality="best_friend",
         texts=[
             f"I have {PHRASE} since Monday",
             "That sounds uncomfortable; gentle stretches and a warm bath often help.",
@@ -75,11 +80,18 @@ def transcripts(transactional_db) -> Transcripts:
     )
     # Every word of the phrase, in another order: a search for the quoted phrase must skip it.
     conversation_with(
-        parent, title="Left side sleeping", minutes_ago=25, personality="midwife",
+        parent,
+        title="Left side sleeping",
+        minutes_ago=25,
+        personality="midwife",
         texts=["Should my left leg be down or up when I sleep, and is sciatica normal?", "Either is fine."],
     )
     emergency = conversation_with(
-        parent, title="Bleeding at 30 weeks", minutes_ago=10, personality="midwife", has_emergency=True,
+        parent,
+        title="Bleeding at 30 weeks",
+        minutes_ago=10,
+        personality="midwife",
+        has_emergency=True,
         category="emergency",
         texts=[
             "I'm 30 weeks pregnant and bleeding heavily",
@@ -124,9 +136,7 @@ def listed_titles(page: Page) -> list[str]:
     return page.locator("#result_list tbody .field-display_title").all_text_contents()
 
 
-def test_support_finds_reads_and_filters_conversations_and_changes_nothing(
-    transcripts, support_user, page, tmp_path
-):
+def test_support_finds_reads_and_filters_conversations_and_changes_nothing(transcripts, support_user, page, tmp_path):
     """Support signs in, finds a conversation by a phrase from one of its messages, reads its
     transcript (an access record is written), filters emergencies, and every change is refused."""
     page.goto("/admin/login/")
@@ -210,8 +220,10 @@ def test_support_finds_reads_and_filters_conversations_and_changes_nothing(
     deletion = f"{CHANGELIST}{searched.pk}/delete/"
     assert page.request.get(deletion, max_redirects=0).status == 403
     deleted = page.request.post(
-        deletion, form={"csrfmiddlewaretoken": token, "post": "yes"},
-        headers={"Origin": origin, "Referer": f"{origin}{deletion}"}, max_redirects=0,
+        deletion,
+        form={"csrfmiddlewaretoken": token, "post": "yes"},
+        headers={"Origin": origin, "Referer": f"{origin}{deletion}"},
+        max_redirects=0,
     )
     assert deleted.status == 403
     assert orm(lambda: Conversation.objects.get(pk=searched.pk).title) == "Back pain at 24 weeks"

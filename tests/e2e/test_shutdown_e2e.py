@@ -26,7 +26,10 @@ def reply_started(process, conversation, user) -> tuple[httpx.Client, list]:
     """Open a long reply on `process` and read its first chunks; the stream stays open."""
     client = httpx.Client(timeout=30)
     stream = client.stream(
-        "POST", f"{process.url}/chats/{conversation.id}/message", json={"message": "tell me everything"}, headers=auth(user)
+        "POST",
+        f"{process.url}/chats/{conversation.id}/message",
+        json={"message": "tell me everything"},
+        headers=auth(user),
     )
     response = stream.__enter__()
     frames = frames_until_chunks(sse_frames(response), 3)
@@ -64,11 +67,17 @@ def test_a_reply_orphaned_by_sigkill_is_recovered_and_does_not_block(daphne_proc
     orphan = Message.objects.get(conversation=conversation, sender="ai")
     assert orphan.status == Message.Status.STREAMING and orphan.message
 
-    blocked = httpx.post(f"{second.url}/chats/{conversation.id}/message", json={"message": "hello?"}, headers=auth(user))
+    blocked = httpx.post(
+        f"{second.url}/chats/{conversation.id}/message", json={"message": "hello?"}, headers=auth(user)
+    )
     assert blocked.status_code == 409
     time.sleep(settings.NORA_REPLY_STALE_SECONDS + 0.5)
     with httpx.stream(
-        "POST", f"{second.url}/chats/{conversation.id}/message", json={"message": "hello?"}, headers=auth(user), timeout=30
+        "POST",
+        f"{second.url}/chats/{conversation.id}/message",
+        json={"message": "hello?"},
+        headers=auth(user),
+        timeout=30,
     ) as response:
         assert response.status_code == 200
         events = events_of(list(sse_frames(response)))

@@ -129,7 +129,8 @@ def test_a_reply_streams_incrementally_and_is_saved_complete(
     [request] = anthropic_server.reply_requests
     assert FAKE_API_KEY in request.headers.get("x-api-key", "") + request.headers.get("authorization", "")
     assert request.body["messages"][-1]["content"] in (
-        "Is it normal to feel tired?", [{"type": "text", "text": "Is it normal to feel tired?"}]
+        "Is it normal to feel tired?",
+        [{"type": "text", "text": "Is it normal to feel tired?"}],
     )
 
 

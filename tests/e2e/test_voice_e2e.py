@@ -56,7 +56,9 @@ async def speak(socket, words: int) -> None:
 
 
 def ticket_of(process, user) -> str:
-    response = httpx.post(f"{process.url}/auth/ws-ticket", headers={"authorization": f"Bearer {AccessToken.for_user(user)}"})
+    response = httpx.post(
+        f"{process.url}/auth/ws-ticket", headers={"authorization": f"Bearer {AccessToken.for_user(user)}"}
+    )
     return response.json()["data"]["ticket"]
 
 
@@ -80,7 +82,11 @@ def test_a_spoken_turn_over_a_real_socket_and_no_token_in_the_logs(speech, daphn
     assert final["text"].lower().startswith("is coffee safe while pregnant")
     complete = messages[-1]
     assert complete["text"] == "Up to 200 mg a day." and complete["disclaimer"]
-    saved = list(Message.objects.filter(conversation_id=session_id).order_by("created_at").values_list("sender", "source", "status"))
+    saved = list(
+        Message.objects.filter(conversation_id=session_id)
+        .order_by("created_at")
+        .values_list("sender", "source", "status")
+    )
     assert saved == [("user", "voice", "complete"), ("ai", "voice", "complete")]
     assert speech.stream.query["model"] == "nova-3" and speech.stream.query["encoding"] == "linear16"
     process.popen.terminate()
@@ -95,7 +101,9 @@ def test_an_idle_socket_outlives_redis_read_timeouts(daphne_processes):
     (process,) = daphne_processes(count=1)
 
     async def idle_then_ping() -> dict:
-        async with websockets.connect(ws_url(process, f"/chats/ws/voice/new?ticket={ticket_of(process, user)}")) as socket:
+        async with websockets.connect(
+            ws_url(process, f"/chats/ws/voice/new?ticket={ticket_of(process, user)}")
+        ) as socket:
             await receive(socket)
             await asyncio.sleep(6.5)
             await socket.send(json.dumps({"type": "ping", "timestamp": "after-idle"}))
@@ -132,7 +140,8 @@ def test_stop_sent_to_another_process_stops_a_spoken_reply(speech, daphne_proces
             await receive_until(socket, "ai_response")
             async with httpx.AsyncClient() as client:
                 stopped = await client.post(
-                    f"{second.url}/chats/{session_id}/stop", headers={"authorization": f"Bearer {AccessToken.for_user(user)}"}
+                    f"{second.url}/chats/{session_id}/stop",
+                    headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
                 )
             assert stopped.json()["data"] == {"stopping": True}
             return await receive_until(socket, "ai_response", complete=True)
@@ -148,7 +157,9 @@ def test_throttles_and_quotas_hold_across_processes(daphne_processes, anthropic_
     first, second = daphne_processes(count=2)
     for index in range(settings.NORA_AUTH_ACCOUNT_FAILURES):
         process = (first, second)[index % 2]
-        assert httpx.post(f"{process.url}/auth/login", json={"email": user.email, "password": "wrong"}).status_code == 401
+        assert (
+            httpx.post(f"{process.url}/auth/login", json={"email": user.email, "password": "wrong"}).status_code == 401
+        )
     locked = httpx.post(f"{first.url}/auth/login", json={"email": user.email, "password": TEST_PASSWORD})
     assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
 
@@ -158,7 +169,13 @@ def test_throttles_and_quotas_hold_across_processes(daphne_processes, anthropic_
     for index in range(settings.NORA_RATE_MESSAGES_PER_MINUTE + 2):
         conversation = ConversationFactory(user=other)
         process = (first, second)[index % 2]
-        with httpx.stream("POST", f"{process.url}/chats/{conversation.id}/message", json={"message": "hi"}, headers=headers, timeout=30) as response:
+        with httpx.stream(
+            "POST",
+            f"{process.url}/chats/{conversation.id}/message",
+            json={"message": "hi"},
+            headers=headers,
+            timeout=30,
+        ) as response:
             response.read()
             statuses.append(response.status_code)
     assert statuses.count(200) == settings.NORA_RATE_MESSAGES_PER_MINUTE

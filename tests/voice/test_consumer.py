@@ -24,7 +24,9 @@ def encoded(chunk: bytes) -> str:
     return base64.b64encode(chunk).decode()
 
 
-async def connect(user, session_id="new", *, query: str = "encoding=linear16&sample_rate=16000", token: str | None = None):
+async def connect(
+    user, session_id="new", *, query: str = "encoding=linear16&sample_rate=16000", token: str | None = None
+):
     token = token if token is not None else str(AccessToken.for_user(user))
     communicator = WebsocketCommunicator(application, f"/chats/ws/voice/{session_id}?token={token}&{query}")
     connected, _ = await communicator.connect()
@@ -159,7 +161,12 @@ async def test_query_audio_format_reaches_deepgram(deepgram, owner):
     communicator, _ = await connected(owner, query="encoding=linear16&sample_rate=16000&channels=1")
     await speak(communicator, words=1)
     query = deepgram.stream.query
-    assert (query["encoding"], query["sample_rate"], query["channels"], query["model"]) == ("linear16", "16000", "1", "nova-3")
+    assert (query["encoding"], query["sample_rate"], query["channels"], query["model"]) == (
+        "linear16",
+        "16000",
+        "1",
+        "nova-3",
+    )
     await communicator.disconnect()
 
 
@@ -309,7 +316,9 @@ async def test_audio_chunk_over_256_kib_is_refused(deepgram, owner, settings):
     communicator, _ = await connected(owner)
     await communicator.send_json_to({"type": "start_talking"})
     await receive(communicator)
-    await communicator.send_json_to({"type": "audio_chunk", "data": encoded(b"\x00" * (settings.NORA_VOICE_MAX_CHUNK_BYTES + 1))})
+    await communicator.send_json_to(
+        {"type": "audio_chunk", "data": encoded(b"\x00" * (settings.NORA_VOICE_MAX_CHUNK_BYTES + 1))}
+    )
     assert (await receive(communicator))["message"].startswith("Audio chunk too large")
     assert not deepgram.stream.audio
     await still_usable(communicator)
@@ -373,7 +382,10 @@ async def test_an_unexpected_failure_in_a_turn_keeps_the_socket(owner, monkeypat
     monkeypatch.setattr(consumers, "speech_to_text", broken)
     communicator, _ = await connected(owner)
     await communicator.send_json_to({"type": "start_talking"})
-    assert await receive(communicator) == {"type": "error", "message": "Something went wrong on our side. Please try again."}
+    assert await receive(communicator) == {
+        "type": "error",
+        "message": "Something went wrong on our side. Please try again.",
+    }
     await still_usable(communicator)
     await communicator.disconnect()
 

@@ -43,16 +43,27 @@ CONVERSATIONS = (
         personality="mother_figure",
         hours_ago=6 * 24,
         turns=(
-            Turn("user", "I'm 14 weeks pregnant and so tired I can barely get through the afternoon. Is that normal?",
-                 ("pregnancy",)),
-            Turn("ai", "It's very common, love. Your body is building the placenta and your blood volume is rising, "
-                       "and that takes a lot out of you. Many people find the tiredness eases in the second "
-                       "trimester. Rest when you can, keep eating little and often, and mention it to your "
-                       "midwife so they can check your iron.", ("pregnancy",)),
+            Turn(
+                "user",
+                "I'm 14 weeks pregnant and so tired I can barely get through the afternoon. Is that normal?",
+                ("pregnancy",),
+            ),
+            Turn(
+                "ai",
+                "It's very common, love. Your body is building the placenta and your blood volume is rising, "
+                "and that takes a lot out of you. Many people find the tiredness eases in the second "
+                "trimester. Rest when you can, keep eating little and often, and mention it to your "
+                "midwife so they can check your iron.",
+                ("pregnancy",),
+            ),
             Turn("user", "Thank you. Should I be taking anything for iron?", ("pregnancy", "medication")),
-            Turn("ai", "Please don't start iron tablets on your own; your midwife can check your levels with a "
-                       "simple blood test first. Foods like lentils, spinach and lean red meat help, and vitamin C "
-                       "with meals helps you absorb iron.", ("pregnancy", "medication")),
+            Turn(
+                "ai",
+                "Please don't start iron tablets on your own; your midwife can check your levels with a "
+                "simple blood test first. Foods like lentils, spinach and lean red meat help, and vitamin C "
+                "with meals helps you absorb iron.",
+                ("pregnancy", "medication"),
+            ),
         ),
     ),
     DemoConversation(
@@ -60,11 +71,18 @@ CONVERSATIONS = (
         personality="science_guide",
         hours_ago=3 * 24,
         turns=(
-            Turn("user", "What are good snacks for energy in pregnancy? I keep reaching for biscuits.",
-                 ("nutrition", "pregnancy")),
-            Turn("ai", "Snacks that pair slow carbohydrates with protein keep blood sugar steadier: wholegrain "
-                       "toast with peanut butter, yoghurt with fruit, hummus with vegetables, or a handful of "
-                       "nuts. Biscuits now and then are fine too.", ("nutrition", "pregnancy")),
+            Turn(
+                "user",
+                "What are good snacks for energy in pregnancy? I keep reaching for biscuits.",
+                ("nutrition", "pregnancy"),
+            ),
+            Turn(
+                "ai",
+                "Snacks that pair slow carbohydrates with protein keep blood sugar steadier: wholegrain "
+                "toast with peanut butter, yoghurt with fruit, hummus with vegetables, or a handful of "
+                "nuts. Biscuits now and then are fine too.",
+                ("nutrition", "pregnancy"),
+            ),
         ),
     ),
     DemoConversation(
@@ -72,12 +90,19 @@ CONVERSATIONS = (
         personality="midwife",
         hours_ago=20,
         turns=(
-            Turn("user", "I'm 32 weeks and I've started bleeding quite heavily, and there's a pain in my tummy "
-                         "that won't go away.", ("emergency", "pregnancy")),
-            Turn("ai", "Heavy bleeding with constant pain at 32 weeks needs to be seen straight away. Please call "
-                       "your maternity unit or your local emergency number now, and don't wait to see if it "
-                       "settles. If you can, lie on your left side while you wait and have someone stay with you.",
-                 ("emergency", "pregnancy")),
+            Turn(
+                "user",
+                "I'm 32 weeks and I've started bleeding quite heavily, and there's a pain in my tummy "
+                "that won't go away.",
+                ("emergency", "pregnancy"),
+            ),
+            Turn(
+                "ai",
+                "Heavy bleeding with constant pain at 32 weeks needs to be seen straight away. Please call "
+                "your maternity unit or your local emergency number now, and don't wait to see if it "
+                "settles. If you can, lie on your left side while you wait and have someone stay with you.",
+                ("emergency", "pregnancy"),
+            ),
         ),
     ),
     DemoConversation(
@@ -85,12 +110,19 @@ CONVERSATIONS = (
         personality="best_friend",
         hours_ago=2,
         turns=(
-            Turn("user", "The baby is three weeks old and I keep crying and feeling like I'm not good enough.",
-                 ("mental_health",)),
-            Turn("ai", "That sounds really hard, and you're not alone in it. Lots of people feel weepy in the "
-                       "first weeks, and if it carries on or gets heavier it's worth telling your health visitor "
-                       "or GP; it's common and it's treatable. Is there someone who can take the baby for a few "
-                       "hours so you can sleep?", ("mental_health",)),
+            Turn(
+                "user",
+                "The baby is three weeks old and I keep crying and feeling like I'm not good enough.",
+                ("mental_health",),
+            ),
+            Turn(
+                "ai",
+                "That sounds really hard, and you're not alone in it. Lots of people feel weepy in the "
+                "first weeks, and if it carries on or gets heavier it's worth telling your health visitor "
+                "or GP; it's common and it's treatable. Is there someone who can take the baby for a few "
+                "hours so you can sleep?",
+                ("mental_health",),
+            ),
         ),
     ),
 )
