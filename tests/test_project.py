@@ -34,6 +34,8 @@ def test_no_pending_migrations():
 
 def test_database_connections_are_not_persistent():
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 0
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        assert settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"] >= 1
 
 
 def test_openapi_schema_describes_every_endpoint(anon):
@@ -142,3 +144,16 @@ def test_cors_allows_only_the_listed_origins(anon, settings):
         "/personalities", HTTP_ORIGIN="https://evil.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
     )
     assert "Access-Control-Allow-Origin" not in refused
+
+
+def test_every_middleware_runs_on_the_event_loop():
+    """One sync-only middleware would move every request, streams included, through a thread."""
+    from django.utils.module_loading import import_string
+
+    for path in settings.MIDDLEWARE:
+        assert getattr(import_string(path), "async_capable", True), path
+
+
+def test_static_files_are_served(anon):
+    response = anon.get("/static/admin/css/base.css")
+    assert response.status_code == 200
