@@ -52,13 +52,7 @@ class AccountDeleteInput(serializers.Serializer):
     password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
 
 
-class ExportProfileOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    email = serializers.EmailField()
-    name = serializers.CharField()
-    due_date = serializers.DateField(allow_null=True)
-    default_personality = serializers.CharField()
-    created_at = UTCDateTimeField()
+class ExportProfileOutput(UserOutput):
     last_login = UTCDateTimeField(allow_null=True)
 
 

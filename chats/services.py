@@ -62,6 +62,17 @@ def title_fallback_make(*, text: str) -> str:
     return title[:1].upper() + title[1:] if title else "New conversation"
 
 
+def _user_message_create(*, conversation: Conversation, text: str, source: str, categories: list[str]) -> Message:
+    return Message.objects.create(
+        conversation=conversation,
+        sender=Message.Sender.USER,
+        message=text,
+        source=source,
+        categories=categories,
+        primary_category=categories[0] if categories else "",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class TurnRecord:
     conversation: Conversation
@@ -97,14 +108,7 @@ def turn_begin(
         replies_recover_stale(conversation_id=conversation.id)
         personality = personality or conversation.personality
         primary = categories[0] if categories else ""
-        user_message = Message.objects.create(
-            conversation=conversation,
-            sender=Message.Sender.USER,
-            message=text,
-            source=source,
-            categories=categories,
-            primary_category=primary,
-        )
+        user_message = _user_message_create(conversation=conversation, text=text, source=source, categories=categories)
         try:
             with transaction.atomic():
                 reply = Message.objects.create(
@@ -151,14 +155,7 @@ def message_user_record(*, user: User, conversation_id, text: str, source: str, 
     conversation = Conversation.objects.filter(user=user, id=conversation_id).first()
     if conversation is None:
         raise NotFoundError("Conversation not found.")
-    message = Message.objects.create(
-        conversation=conversation,
-        sender=Message.Sender.USER,
-        message=text,
-        source=source,
-        categories=categories,
-        primary_category=categories[0] if categories else "",
-    )
+    message = _user_message_create(conversation=conversation, text=text, source=source, categories=categories)
     Conversation.objects.filter(id=conversation.id).update(
         last_activity_at=timezone.now(), has_emergency=conversation.has_emergency or "emergency" in categories
     )
