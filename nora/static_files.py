@@ -19,7 +19,11 @@ class AsyncWhiteNoiseMiddleware(WhiteNoiseMiddleware):
             markcoroutinefunction(self)
 
     async def __call__(self, request):
-        static_file = self.find_file(request.path_info) if self.autorefresh else self.files.get(request.path_info)
+        if self.autorefresh:
+            # Development only: finding the file means looking at the disk.
+            static_file = await sync_to_async(self.find_file, thread_sensitive=False)(request.path_info)
+        else:
+            static_file = self.files.get(request.path_info)
         if static_file is not None:
             return await sync_to_async(self.serve, thread_sensitive=False)(static_file, request)
         return await self.get_response(request)

@@ -1,6 +1,7 @@
 """Replies and titles from Anthropic's Messages API through the official SDK."""
 
 import asyncio
+import json
 import logging
 import re
 import threading
@@ -43,6 +44,35 @@ class _Failure:
     code: str
     retryable: bool
     detail: str
+
+
+async def _stream_events(response) -> AsyncIterator[ReplyEvent]:
+    """Text deltas, then the usage, from the Messages API's server-sent events."""
+    event = model = ""
+    input_tokens = output_tokens = 0
+    async for line in response.iter_lines():
+        if line.startswith("event: "):
+            event = line[7:]
+        elif not line.startswith("data: "):
+            continue
+        elif event == "content_block_delta":
+            delta = json.loads(line[6:])["delta"]
+            if delta.get("type") == "text_delta" and delta.get("text"):
+                yield TextDelta(delta["text"])
+        elif event == "message_start":
+            message = json.loads(line[6:])["message"]
+            model = message.get("model", "")
+            input_tokens = message.get("usage", {}).get("input_tokens", 0)
+        elif event == "message_delta":
+            output_tokens = json.loads(line[6:]).get("usage", {}).get("output_tokens", output_tokens)
+        elif event == "message_stop":
+            yield ReplyUsage(model=model, input_tokens=input_tokens, output_tokens=output_tokens)
+            return
+        elif event == "error":
+            body = json.loads(line[6:])
+            message = body.get("error", {}).get("message", "error") if isinstance(body, dict) else "error"
+            raise anthropic.APIStatusError(message, response=response.http_response, body=body)
+    raise _StreamCutShort
 
 
 def failure_classify(*, error: Exception) -> _Failure:
@@ -159,26 +189,20 @@ class AnthropicReplyProvider:
         while True:
             text_sent = False
             try:
-                async with client.messages.stream(
+                # The SDK's raw streaming response: its request building, headers, timeouts and
+                # status errors, without parsing every event into models and accumulating the
+                # whole message, which profiles showed as a sixth of the CPU a reply costs.
+                async with client.messages.with_streaming_response.create(
                     model=settings.NORA_CHAT_MODEL,
                     system=system,
                     messages=messages,
                     max_tokens=settings.NORA_CHAT_MAX_TOKENS,
-                ) as stream:
-                    final = None
-                    async for event in stream:
-                        if event.type == "text" and event.text:
+                    stream=True,
+                ) as response:
+                    async for event in _stream_events(response):
+                        if isinstance(event, TextDelta):
                             text_sent = True
-                            yield TextDelta(event.text)
-                        elif event.type == "message_stop":
-                            final = event.message
-                if final is None:
-                    raise _StreamCutShort
-                yield ReplyUsage(
-                    model=final.model,
-                    input_tokens=final.usage.input_tokens,
-                    output_tokens=final.usage.output_tokens,
-                )
+                        yield event
                 return
             except (anthropic.APIError, httpx2.TransportError, _StreamCutShort) as error:
                 failure = failure_classify(error=error)
