@@ -66,11 +66,6 @@ class PartReport:
     def false_alarm_rate(self) -> float:
         return self.false_alarms / self.non_emergencies if self.non_emergencies else 0.0
 
-    @property
-    def primary_agreement_rate(self) -> float:
-        total = self.emergencies + self.non_emergencies
-        return self.primary_agreements / total if total else 1.0
-
 
 def labelled_set_load(*, part: str) -> list[LabelledMessage]:
     if part not in PARTS:
