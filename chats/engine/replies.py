@@ -16,7 +16,6 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -328,9 +327,7 @@ class ReplyTurn:
             TOKENS.labels("input").inc(usage.input_tokens)
             TOKENS.labels("output").inc(usage.output_tokens)
             try:
-                await sync_to_async(quotas.tokens_charge)(
-                    user_id=self.user_id, tokens=usage.input_tokens + usage.output_tokens
-                )
+                await quotas.tokens_charge(user_id=self.user_id, tokens=usage.input_tokens + usage.output_tokens)
             except Exception as error:
                 # The reply is saved; an uncounted reply is better than a lost one.
                 logger.warning("Could not count the reply's tokens: %s", type(error).__name__)
@@ -406,7 +403,7 @@ async def reply_begin(
     classification = message_classify(text=text)
     model_allowed = True
     try:
-        await sync_to_async(quotas.model_call_reserve)(user_id=user.id)
+        await quotas.model_call_reserve(user_id=user.id)
     except TooManyRequestsError:
         if not classification.is_emergency:
             raise
@@ -431,7 +428,7 @@ async def reply_begin(
         if stop_channel is not None:
             await stop_channel.close()
         if model_allowed:
-            await sync_to_async(quotas.model_call_refund)(user_id=user.id)
+            await quotas.model_call_refund(user_id=user.id)
         if isinstance(error, DatabaseError):
             logger.warning("The database refused a new turn: %s", type(error).__name__)
             raise ServiceUnavailableError(UNAVAILABLE) from error

@@ -4,12 +4,15 @@ import asyncio
 import json
 
 import pytest
+import redis
 from asgiref.sync import sync_to_async
 from django.test import AsyncClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chats import quotas
 from chats.models import Message
+from nora.errors import TooManyRequestsError
+from nora.ratelimit import window_count
 from tests.factories import ConversationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,23 +90,74 @@ async def test_an_emergency_over_the_limit_still_gets_the_notice(owner, settings
     assert "911" in reply.message and reply.model == ""
 
 
-def test_the_limit_holds_under_concurrent_requests(settings, user):
-    """Twenty threads reserving at once: exactly the limit gets through."""
+@pytest.fixture(params=["redis", "other cache"])
+def counters(request, settings):
+    """The quotas run as one Redis script; on any other cache, as the same steps in a thread."""
+    if request.param == "other cache":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return request.param
+
+
+async def reserved(user_id) -> bool:
+    try:
+        await quotas.model_call_reserve(user_id=user_id)
+    except TooManyRequestsError:
+        return False
+    return True
+
+
+async def test_the_limit_holds_under_concurrent_requests(counters, settings, user):
+    """Twenty reservations at once: exactly the limit gets through."""
     settings.NORA_RATE_MESSAGES_PER_MINUTE = 5
-    from concurrent.futures import ThreadPoolExecutor
-
-    from nora.errors import TooManyRequestsError
-
-    def reserve() -> bool:
-        try:
-            quotas.model_call_reserve(user_id=user.id)
-            return True
-        except TooManyRequestsError:
-            return False
-
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        results = list(pool.map(lambda _: reserve(), range(20)))
+    results = await asyncio.gather(*(reserved(user.id) for _ in range(20)))
     assert results.count(True) == 5
+
+
+async def test_a_refusal_counts_nothing(counters, settings, user):
+    """Refused by the daily limit: the minute's hit is given back, so the next minute is not used up."""
+    settings.NORA_RATE_MESSAGES_PER_MINUTE = 2
+    settings.NORA_QUOTA_MESSAGES_PER_DAY = 1
+    per_minute, per_day, _ = quotas._windows()
+    assert await reserved(user.id)
+    assert not await reserved(user.id)
+    assert await sync_to_async(window_count)(window=per_minute, subject=str(user.id)) == 1
+    assert await sync_to_async(window_count)(window=per_day, subject=str(user.id)) == 1
+
+
+async def test_tokens_over_the_allowance_refuse_the_next_message(counters, settings, user):
+    settings.NORA_QUOTA_TOKENS_PER_DAY = 100
+    await quotas.tokens_charge(user_id=user.id, tokens=99)
+    assert await reserved(user.id)
+    await quotas.tokens_charge(user_id=user.id, tokens=1)
+    with pytest.raises(TooManyRequestsError) as refusal:
+        await quotas.model_call_reserve(user_id=user.id)
+    assert refusal.value.message == "You have used today's allowance. It resets at midnight UTC."
+    assert 0 < refusal.value.retry_after <= quotas.DAY
+    per_minute, _, _ = quotas._windows()
+    assert await sync_to_async(window_count)(window=per_minute, subject=str(user.id)) == 1
+
+
+async def test_a_refund_gives_the_message_back(counters, settings, user):
+    settings.NORA_RATE_MESSAGES_PER_MINUTE = 1
+    assert await reserved(user.id)
+    await quotas.model_call_refund(user_id=user.id)
+    assert await reserved(user.id)
+    assert not await reserved(user.id)
+
+
+async def test_counters_expire_with_their_window(settings, user):
+    """Each window's counter lives as long as its window, so Redis does not fill with old ones."""
+    await quotas.model_call_reserve(user_id=user.id)
+    await quotas.tokens_charge(user_id=user.id, tokens=50)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        ttls = {key.decode().split(":")[3]: client.ttl(key) for key in client.scan_iter("*ratelimit*")}
+    finally:
+        client.close()
+    assert set(ttls) == {"messages-minute", "messages-day", "tokens-day"}
+    assert 0 < ttls["messages-minute"] <= 61
+    assert 60 < ttls["messages-day"] <= quotas.DAY + 1
+    assert 60 < ttls["tokens-day"] <= quotas.DAY + 1
 
 
 async def test_concurrent_sends_cannot_pass_the_limit_together(owner, settings):
