@@ -65,11 +65,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "nora.static_files.AsyncWhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "nora.middleware.SessionMiddleware",
+    "nora.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "nora.middleware.AuthenticationMiddleware",
+    "nora.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
