@@ -73,6 +73,35 @@ def _user_message_create(*, conversation: Conversation, text: str, source: str, 
     )
 
 
+def _streaming_reply_create(
+    *, conversation: Conversation, notice: str, source: str, personality: str, categories: list[str], disclaimer
+) -> Message | None:
+    """The turn's empty streaming reply; None while another reply in the conversation is streaming.
+
+    A reply whose generator died blocks the next one until it is marked incomplete, which is
+    done here, only when it blocks, so a turn's usual path writes nothing it does not need.
+    The caller holds the conversation's row lock.
+    """
+    fields = {
+        "conversation": conversation,
+        "sender": Message.Sender.AI,
+        "status": Message.Status.STREAMING,
+        "message": notice,
+        "source": source,
+        "personality": personality,
+        "categories": categories,
+        "primary_category": categories[0] if categories else "",
+        "disclaimer": disclaimer,
+    }
+    try:
+        with transaction.atomic():
+            return Message.objects.create(**fields)
+    except IntegrityError:
+        if not replies_recover_stale(conversation_id=conversation.id):
+            return None
+    return Message.objects.create(**fields)
+
+
 @dataclass(frozen=True, slots=True)
 class TurnRecord:
     conversation: Conversation
@@ -100,32 +129,24 @@ def turn_begin(
     The database allows one streaming reply per conversation, so a second turn while a reply is
     being generated (by any server process) fails with 409. Voice keeps what was said even then.
     """
-    conflict = False
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().filter(user=user, id=conversation_id).first()
         if conversation is None:
             raise NotFoundError("Conversation not found.")
-        replies_recover_stale(conversation_id=conversation.id)
         personality = personality or conversation.personality
         primary = categories[0] if categories else ""
         user_message = _user_message_create(conversation=conversation, text=text, source=source, categories=categories)
-        try:
-            with transaction.atomic():
-                reply = Message.objects.create(
-                    conversation=conversation,
-                    sender=Message.Sender.AI,
-                    status=Message.Status.STREAMING,
-                    message=notice,
-                    source=source,
-                    personality=personality,
-                    categories=categories,
-                    primary_category=primary,
-                    disclaimer=disclaimer,
-                )
-        except IntegrityError:
-            conflict = True
-            if not keep_user_message_on_conflict:
-                transaction.set_rollback(True)
+        reply = _streaming_reply_create(
+            conversation=conversation,
+            notice=notice,
+            source=source,
+            personality=personality,
+            categories=categories,
+            disclaimer=disclaimer,
+        )
+        conflict = reply is None
+        if conflict and not keep_user_message_on_conflict:
+            transaction.set_rollback(True)
         title_fallback = None
         conversation.personality = personality
         conversation.last_activity_at = timezone.now()
