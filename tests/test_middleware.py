@@ -29,9 +29,7 @@ async def test_no_middleware_hook_leaves_the_event_loop(thread_hops):
     assert response.status_code == 200
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
-    hooks_in_threads = {name.split(".")[0] for name in thread_hops if ".process_" in name}
-    # Django's deploy checks find these three by their dotted paths, so they stay Django's.
-    assert hooks_in_threads == {"SecurityMiddleware", "CsrfViewMiddleware", "XFrameOptionsMiddleware"}
+    assert not [name for name in thread_hops if ".process_" in name]
 
 
 @pytest.mark.django_db(transaction=True)

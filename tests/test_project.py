@@ -104,6 +104,29 @@ def test_deploy_check_is_clean_with_production_settings():
     assert "no issues" in result.stdout
 
 
+def test_deploy_check_still_sees_through_the_event_loop_middlewares():
+    """Nora's subclasses of Django's security middlewares keep the checks those gate."""
+    result = run_django(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY="a-real-production-secret-key-that-is-long-and-random-0123456789",
+        ALLOWED_HOSTS="nora.example",
+        SECURE_SSL_REDIRECT="0",
+    )
+    assert result.returncode != 0
+    assert "security.W008" in result.stdout + result.stderr
+
+
+def test_a_missing_security_middleware_is_still_reported(settings):
+    from nora.checks import security_middleware_check
+
+    settings.MIDDLEWARE = [path for path in settings.MIDDLEWARE if not path.endswith(".SecurityMiddleware")]
+    assert "nora.security.W001" in {message.id for message in security_middleware_check(None)}
+
+
 @pytest.mark.django_db
 def test_health_checks_are_exempt_from_the_https_redirect(anon, settings):
     settings.SECURE_SSL_REDIRECT = True
