@@ -12,12 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from nora.errors import ConflictError, NotFoundError
+from nora.errors import ConflictError, NotAuthenticatedError, NotFoundError
 
 from .models import Conversation, Message
 from .personalities import PERSONALITIES
 
 REPLY_IN_PROGRESS = "A reply is already being generated"
+USER_GONE = "Authentication credentials were not provided or are invalid."
 HISTORY_MESSAGES = 200
 
 
@@ -114,7 +115,7 @@ class TurnRecord:
 
 def turn_begin(
     *,
-    user: User,
+    user_id,
     conversation_id,
     text: str,
     personality: str | None,
@@ -126,12 +127,21 @@ def turn_begin(
 ) -> TurnRecord:
     """Save the user's message and an empty streaming reply, in one transaction.
 
+    The user is read with the conversation (`record.conversation.user`): an access token is
+    checked without the database, and a user deleted or deactivated since fails here with 401.
     The database allows one streaming reply per conversation, so a second turn while a reply is
     being generated (by any server process) fails with 409. Voice keeps what was said even then.
     """
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().filter(user=user, id=conversation_id).first()
+        conversation = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(user_id=user_id, user__is_active=True, id=conversation_id)
+            .first()
+        )
         if conversation is None:
+            if not User.objects.filter(id=user_id, is_active=True).exists():
+                raise NotAuthenticatedError(USER_GONE)
             raise NotFoundError("Conversation not found.")
         personality = personality or conversation.personality
         primary = categories[0] if categories else ""

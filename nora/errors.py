@@ -22,6 +22,10 @@ class ApplicationError(Exception):
         self.errors = errors or {}
 
 
+class NotAuthenticatedError(ApplicationError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+
+
 class NotFoundError(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
 

@@ -253,7 +253,7 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         await self.send_json({"type": "final_transcript", "text": text})
         try:
             turn = await reply_begin(
-                user=self.user,
+                user_id=self.user.id,
                 conversation_id=self.conversation_id,
                 text=text,
                 personality=self.personality,

@@ -242,19 +242,21 @@ class ReplyTurn:
         return None
 
     async def _run(self) -> None:
-        stop_listener = asyncio.create_task(self._listen_for_stop())
-        saver = asyncio.create_task(self._save_periodically())
         usage: ReplyUsage | None = None
         failure: str | None = None
         status = Message.Status.COMPLETE
+        if self.text:
+            # The emergency notice is already saved with the reply and goes out before
+            # anything the model says, so it never depends on the model.
+            self._emit_start()
+            self._emit(ReplyChunk(text=self.text))
+        if self._model_allowed and self._final_status is None:
+            # Started first, so the model's request leaves before the helpers' first steps run.
+            self._generation = asyncio.create_task(self._consume())
+        stop_listener = asyncio.create_task(self._listen_for_stop())
+        saver = asyncio.create_task(self._save_periodically())
         try:
-            if self.text:
-                # The emergency notice is already saved with the reply and goes out before
-                # anything the model says, so it never depends on the model.
-                self._emit_start()
-                self._emit(ReplyChunk(text=self.text))
-            if self._model_allowed and self._final_status is None:
-                self._generation = asyncio.create_task(self._consume())
+            if self._generation is not None:
                 usage = await self._generation
             status = self._final_status or status
         except asyncio.CancelledError:
@@ -387,7 +389,7 @@ class ReplyTurn:
 
 async def reply_begin(
     *,
-    user: User,
+    user_id,
     conversation_id,
     text: str,
     personality: str | None = None,
@@ -396,14 +398,15 @@ async def reply_begin(
 ) -> ReplyTurn:
     """Classify and save the user's message, then start generating the reply.
 
-    Raises NotFoundError for a conversation that is not the user's, ConflictError while
+    Raises NotAuthenticatedError for a user deleted or deactivated since their token was
+    issued, NotFoundError for a conversation that is not the user's, ConflictError while
     another reply in the conversation is being generated, TooManyRequestsError over the
     user's limits: except for an emergency, which is answered with the safety notice alone.
     """
     classification = message_classify(text=text)
     model_allowed = True
     try:
-        await quotas.model_call_reserve(user_id=user.id)
+        await quotas.model_call_reserve(user_id=user_id)
     except TooManyRequestsError:
         if not classification.is_emergency:
             raise
@@ -414,7 +417,7 @@ async def reply_begin(
     stop_channel = await StopChannel.open(conversation_id=conversation_id)
     try:
         record = await database_sync_to_async(services.turn_begin)(
-            user=user,
+            user_id=user_id,
             conversation_id=conversation_id,
             text=text,
             personality=personality,
@@ -428,14 +431,14 @@ async def reply_begin(
         if stop_channel is not None:
             await stop_channel.close()
         if model_allowed:
-            await quotas.model_call_refund(user_id=user.id)
+            await quotas.model_call_refund(user_id=user_id)
         if isinstance(error, DatabaseError):
             logger.warning("The database refused a new turn: %s", type(error).__name__)
             raise ServiceUnavailableError(UNAVAILABLE) from error
         raise
     system = system_prompt_build(
         personality=record.reply.personality,
-        user=user,
+        user=record.conversation.user,
         safety_instructions=safety_instructions_build(classification=classification),
     )
     turn = ReplyTurn(

@@ -353,6 +353,25 @@ async def test_no_or_bad_token_is_401(conversation):
     assert set(response.json()) == {"message", "errors"}
 
 
+@pytest.mark.parametrize("gone", ["deactivated", "deleted"])
+async def test_a_valid_token_of_a_user_since_gone_is_401(owner, conversation, gone):
+    """The token is checked without the database; the user is read with the turn, and must still be there."""
+    headers = auth(owner)
+    if gone == "deactivated":
+        await type(owner).objects.filter(id=owner.id).aupdate(is_active=False)
+    else:
+        await type(owner).objects.filter(id=owner.id).adelete()
+    response = await AsyncClient().post(
+        f"/chats/{conversation.id}/message",
+        json.dumps({"message": "hi"}),
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 401
+    assert response.json() == {"message": "Authentication credentials were not provided or are invalid.", "errors": {}}
+    assert await Message.objects.acount() == 0
+
+
 async def test_get_is_405(owner, conversation):
     response = await AsyncClient().get(f"/chats/{conversation.id}/message", headers=auth(owner))
     assert response.status_code == 405
