@@ -18,7 +18,8 @@ class Conversation(models.Model):
     has_emergency = models.BooleanField(default=False, help_text="A message in it was triaged as an emergency.")
 
     class Meta:
-        indexes = [models.Index(fields=["user", "-last_activity_at"], name="conversation_user_activity")]
+        # The list's whole order, so any page is read from the index without sorting.
+        indexes = [models.Index(fields=["user", "-last_activity_at", "-created_at"], name="conversation_user_activity")]
 
     def __str__(self) -> str:
         return self.title or f"Conversation {self.id}"
@@ -59,7 +60,8 @@ class Message(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["conversation", "created_at"], name="message_conversation_created")]
+        # A conversation's whole order, so any page is read from the index without sorting.
+        indexes = [models.Index(fields=["conversation", "created_at", "id"], name="message_conversation_created")]
         constraints = [
             # At most one reply is generated per conversation at a time; the
             # database enforces it, so the guard holds across server processes.
