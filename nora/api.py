@@ -57,10 +57,23 @@ class Page:
 
 
 def page_slice(*, queryset: QuerySet, page: int, per_page: int) -> Page:
+    """One page of an ordered queryset.
+
+    The database walks past every row before an OFFSET, so a page in the back half is read
+    from the other end in reverse order: the last page of a long conversation costs what
+    the first does.
+    """
     total_count = queryset.count()
-    offset = (page - 1) * per_page
-    # A page past the end is empty; asking the database for it could overflow its OFFSET.
-    items = list(queryset[offset : offset + per_page]) if offset < total_count else []
+    start = (page - 1) * per_page
+    end = min(start + per_page, total_count)
+    if start >= total_count:
+        # A page past the end is empty; asking the database for it could overflow its OFFSET.
+        items = []
+    elif total_count - end < start:
+        items = list(queryset.reverse()[total_count - end : total_count - start])
+        items.reverse()
+    else:
+        items = list(queryset[start:end])
     return Page(items=items, page=page, per_page=per_page, total_count=total_count)
 
 

@@ -114,6 +114,44 @@ def test_list_rejects_bad_pagination(api, query, field):
     assert field in body["message"]
 
 
+@pytest.mark.parametrize("per_page", [1, 3, 4, 7])
+def test_pages_read_from_either_end_join_up_in_order(api, user, per_page):
+    """Back-half pages are read in reverse from the end; every page still lines up, ties included."""
+    conversation = ConversationFactory(user=user)
+    MessageFactory.create_batch(7, conversation=conversation)
+    same_moment = timezone.now()
+    Message.objects.filter(conversation=conversation).update(created_at=same_moment)
+    MessageFactory.create_batch(3, conversation=conversation)
+    expected = [
+        str(pk)
+        for pk in Message.objects.filter(conversation=conversation)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    ]
+    pages = -(-len(expected) // per_page)
+    seen = []
+    for page in range(1, pages + 1):
+        data = api.get(f"/chats/{conversation.id}?page={page}&per_page={per_page}").json()["data"]
+        seen += [message["id"] for message in data["messages"]]
+    assert seen == expected
+
+
+def test_the_last_page_is_read_from_the_end(api, user):
+    """The database would otherwise walk every row before it: the last page costs what the first does."""
+    conversation = ConversationFactory(user=user)
+    MessageFactory.create_batch(30, conversation=conversation)
+    with CaptureQueriesContext(connection) as queries:
+        messages = api.get(f"/chats/{conversation.id}?page=3&per_page=10").json()["data"]["messages"]
+    page_query = next(q["sql"] for q in queries if 'FROM "chats_message"' in q["sql"] and "LIMIT 10" in q["sql"])
+    assert "OFFSET" not in page_query and "DESC" in page_query
+    assert [m["id"] for m in messages] == [
+        str(pk)
+        for pk in Message.objects.filter(conversation=conversation)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)[20:]
+    ]
+
+
 def test_list_costs_constant_queries(api, user):
     ConversationFactory.create_batch(3, user=user)
     with CaptureQueriesContext(connection) as small:
