@@ -12,13 +12,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from nora.errors import ConflictError, NotAuthenticatedError, NotFoundError
+from nora.errors import NOT_AUTHENTICATED, ConflictError, NotAuthenticatedError, NotFoundError
 
 from .models import Conversation, Message
 from .personalities import PERSONALITIES
 
 REPLY_IN_PROGRESS = "A reply is already being generated"
-USER_GONE = "Authentication credentials were not provided or are invalid."
 HISTORY_MESSAGES = 200
 
 
@@ -141,7 +140,7 @@ def turn_begin(
         )
         if conversation is None:
             if not User.objects.filter(id=user_id, is_active=True).exists():
-                raise NotAuthenticatedError(USER_GONE)
+                raise NotAuthenticatedError(NOT_AUTHENTICATED)
             raise NotFoundError("Conversation not found.")
         personality = personality or conversation.personality
         primary = categories[0] if categories else ""

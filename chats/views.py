@@ -17,7 +17,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from nora.errors import ApplicationError, TooManyRequestsError, json_error
+from nora.errors import NOT_AUTHENTICATED, ApplicationError, TooManyRequestsError, json_error
 from nora.observability import OPEN_STREAMS, conversation_id_var, user_id_var
 
 from .engine.replies import ReplyChunk, ReplyDone, ReplyEvent, ReplyFailed, ReplyStart, ReplyTurn, reply_begin
@@ -85,7 +85,7 @@ async def message_stream(request: HttpRequest, session_id) -> HttpResponse:
         return json_error("Method not allowed: send a POST.", status_code=405, headers={"Allow": "POST"})
     user_id = _token_user_id(request)
     if user_id is None:
-        return json_error("Authentication credentials were not provided or are invalid.", status_code=401)
+        return json_error(NOT_AUTHENTICATED, status_code=401)
     user_id_var.set(user_id)
     conversation_id_var.set(str(session_id))
     try:

@@ -22,6 +22,9 @@ class ApplicationError(Exception):
         self.errors = errors or {}
 
 
+NOT_AUTHENTICATED = "Authentication credentials were not provided or are invalid."
+
+
 class NotAuthenticatedError(ApplicationError):
     status_code = status.HTTP_401_UNAUTHORIZED
 

@@ -173,10 +173,14 @@ async def windows_refund(*, windows: Sequence[Window], subject: str) -> None:
     """Give back one hit in every window."""
     counters = _redis_counters()
     if counters is None:
-        for window in windows:
-            await sync_to_async(window_refund)(window=window, subject=subject)
+        await sync_to_async(_windows_refund_in_cache)(windows=windows, subject=subject)
         return
     await counters.refund(keys=_full_keys(windows=windows, subject=subject))
+
+
+def _windows_refund_in_cache(*, windows: Sequence[Window], subject: str) -> None:
+    for window in windows:
+        window_refund(window=window, subject=subject)
 
 
 async def window_add(*, window: Window, subject: str, amount: int) -> None:

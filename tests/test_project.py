@@ -89,8 +89,8 @@ def test_schema_describes_the_stream_and_its_errors(anon):
     assert {event["properties"]["type"]["enum"][0] for event in events} == {"start", "chunk", "done", "error"}
 
 
-def test_deploy_check_is_clean_with_production_settings():
-    result = run_django(
+def deploy_check(*, ssl_redirect: str):
+    return run_django(
         "check",
         "--deploy",
         "--fail-level",
@@ -98,24 +98,19 @@ def test_deploy_check_is_clean_with_production_settings():
         DEBUG="0",
         SECRET_KEY="a-real-production-secret-key-that-is-long-and-random-0123456789",
         ALLOWED_HOSTS="nora.example",
-        SECURE_SSL_REDIRECT="1",
+        SECURE_SSL_REDIRECT=ssl_redirect,
     )
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    result = deploy_check(ssl_redirect="1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_deploy_check_still_sees_through_the_event_loop_middlewares():
     """Nora's subclasses of Django's security middlewares keep the checks those gate."""
-    result = run_django(
-        "check",
-        "--deploy",
-        "--fail-level",
-        "WARNING",
-        DEBUG="0",
-        SECRET_KEY="a-real-production-secret-key-that-is-long-and-random-0123456789",
-        ALLOWED_HOSTS="nora.example",
-        SECURE_SSL_REDIRECT="0",
-    )
+    result = deploy_check(ssl_redirect="0")
     assert result.returncode != 0
     assert "security.W008" in result.stdout + result.stderr
 
