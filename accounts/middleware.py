@@ -2,12 +2,13 @@
 
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from nora.db import database_call
 
 from .services import ws_ticket_redeem
 
@@ -17,7 +18,7 @@ AUTH_REQUIRED = (
 )
 
 
-@database_sync_to_async
+@database_call
 def _user_from_token(raw_token: str):
     authentication = JWTAuthentication()
     try:
@@ -26,7 +27,7 @@ def _user_from_token(raw_token: str):
         return None
 
 
-_user_from_ticket = database_sync_to_async(ws_ticket_redeem)
+_user_from_ticket = database_call(ws_ticket_redeem)
 
 
 class JWTQueryAuthMiddleware(BaseMiddleware):
