@@ -2,13 +2,12 @@
 
 from urllib.parse import parse_qs
 
+from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-
-from nora.db import database_call
 
 from .services import ws_ticket_redeem
 
@@ -18,7 +17,7 @@ AUTH_REQUIRED = (
 )
 
 
-@database_call
+@database_sync_to_async
 def _user_from_token(raw_token: str):
     authentication = JWTAuthentication()
     try:
@@ -27,7 +26,7 @@ def _user_from_token(raw_token: str):
         return None
 
 
-_user_from_ticket = database_call(ws_ticket_redeem)
+_user_from_ticket = database_sync_to_async(ws_ticket_redeem)
 
 
 class JWTQueryAuthMiddleware(BaseMiddleware):

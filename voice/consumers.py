@@ -82,7 +82,7 @@ class VoiceConsumer(AsyncWebsocketConsumer):
             await self.error(error.message)
             await self.close(code=CLOSE_BAD_REQUEST)
             return
-        if not await sync_to_async(services.voice_socket_claim, thread_sensitive=False)(user_id=self.user.id):
+        if not await sync_to_async(services.voice_socket_claim)(user_id=self.user.id):
             await self.error("Too many open voice connections. Close one and try again.")
             await self.close(code=CLOSE_TOO_MANY)
             return
@@ -119,7 +119,7 @@ class VoiceConsumer(AsyncWebsocketConsumer):
             await self.reply.wait()
         await asyncio.gather(*self.closing, return_exceptions=True)
         if self.holds_socket_slot:
-            await sync_to_async(services.voice_socket_release, thread_sensitive=False)(user_id=self.user.id)
+            await sync_to_async(services.voice_socket_release)(user_id=self.user.id)
         if self.conversation_id is not None:
             OPEN_SOCKETS.dec()
             logger.info(
@@ -136,7 +136,7 @@ class VoiceConsumer(AsyncWebsocketConsumer):
     async def dispatch(self, message) -> None:
         # Channels closes stale database connections (a thread hop) before every message; at
         # ten audio frames a second per socket that was a fifth of the voice CPU. Handlers here
-        # reach the database only through nora.db.database_call, which does it for them.
+        # reach the database only through database_sync_to_async, which does it for them.
         if message["type"] == "websocket.receive":
             await self.websocket_receive(message)
             return

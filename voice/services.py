@@ -1,6 +1,7 @@
 import uuid
 from urllib.parse import parse_qs
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
@@ -8,7 +9,6 @@ from accounts.models import User
 from chats import services as chat_services
 from chats.models import Conversation
 from chats.personalities import PERSONALITIES
-from nora.db import database_call
 from nora.errors import ApplicationError
 
 from .stt import AudioFormat
@@ -33,7 +33,7 @@ def voice_options_parse(*, query_string: bytes) -> tuple[AudioFormat, str | None
     return audio_format, personality
 
 
-@database_call
+@database_sync_to_async
 def voice_conversation_resolve(*, user: User, chat_session_id: str, personality: str | None) -> Conversation:
     """The user's own conversation with that id, or a new one for anything else."""
     try:

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
@@ -25,7 +26,6 @@ from chats import quotas, selectors, services
 from chats.models import Conversation, Message
 from chats.safety.classifier import Classification, message_classify
 from chats.safety.notices import disclaimer_build, emergency_notice_build, safety_instructions_build
-from nora.db import database_call
 from nora.errors import ServiceUnavailableError, TooManyRequestsError
 from nora.observability import FIRST_CHUNK, PROVIDER_ERRORS, TOKENS, conversation_id_var, request_id_var, user_id_var
 
@@ -80,8 +80,8 @@ async def reply_stop(*, conversation: Conversation) -> bool:
 
     False when there is nothing to stop (a reply whose process died is marked incomplete first).
     """
-    await database_call(services.replies_recover_stale)(conversation_id=conversation.id)
-    if not await database_call(selectors.reply_in_progress)(conversation=conversation):
+    await database_sync_to_async(services.replies_recover_stale)(conversation_id=conversation.id)
+    if not await database_sync_to_async(selectors.reply_in_progress)(conversation=conversation):
         return False
     await get_channel_layer().group_send(stop_group_name(conversation.id), {"type": "reply.stop"})
     return True
@@ -313,7 +313,7 @@ class ReplyTurn:
     async def _finish(self, *, status: str, usage: ReplyUsage | None) -> bool:
         """Save the reply's last state; False when the database would not take it."""
         try:
-            await database_call(services.reply_finish)(
+            await database_sync_to_async(services.reply_finish)(
                 reply_id=self.reply_id,
                 conversation_id=self.conversation_id,
                 text=self.text,
@@ -346,7 +346,7 @@ class ReplyTurn:
                 continue
             text = self.text
             try:
-                await database_call(services.reply_progress_save)(reply_id=self.reply_id, text=text)
+                await database_sync_to_async(services.reply_progress_save)(reply_id=self.reply_id, text=text)
             except Exception:
                 logger.warning("Could not save reply progress", extra={"reply_id": str(self.reply_id)})
                 continue
@@ -367,7 +367,7 @@ class ReplyTurn:
             title = (await reply_provider().title_generate(message=self.record.user_message.message)).strip()[:255]
             if not title:
                 return None
-            await database_call(services.conversation_title_replace)(
+            await database_sync_to_async(services.conversation_title_replace)(
                 conversation_id=self.conversation_id, expected=self.record.title_fallback, title=title
             )
             return title
@@ -416,7 +416,7 @@ async def reply_begin(
         raise ServiceUnavailableError(UNAVAILABLE) from error
     stop_channel = await StopChannel.open(conversation_id=conversation_id)
     try:
-        record = await database_call(services.turn_begin)(
+        record = await database_sync_to_async(services.turn_begin)(
             user_id=user_id,
             conversation_id=conversation_id,
             text=text,
@@ -454,7 +454,7 @@ async def reply_begin(
 async def utterance_record(*, user: User, conversation_id, text: str) -> None:
     """Save words spoken to a socket that closed before the turn ended; no reply is started."""
     classification = message_classify(text=text)
-    await database_call(services.message_user_record)(
+    await database_sync_to_async(services.message_user_record)(
         user=user,
         conversation_id=conversation_id,
         text=text,
