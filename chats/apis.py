@@ -75,8 +75,8 @@ class ConversationViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         params = validated(PageInput, request.query_params)
         conversation = self.get_object()
-        services.replies_recover_stale(conversation_id=conversation.id)
         page = page_slice(queryset=selectors.message_list(conversation=conversation), **params)
+        services.replies_shown_recover_stale(messages=page.items)
         data = ConversationDetailOutput(
             {"conversation": conversation, "messages": page.items, "pagination": page.pagination()}
         ).data

@@ -4,8 +4,9 @@ The reply engine (chats/engine) decides what happens in a turn; these functions 
 only places that turn's rows are written.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -44,12 +45,33 @@ def conversation_title_replace(*, conversation_id, expected: str, title: str) ->
     return bool(Conversation.objects.filter(id=conversation_id, title=expected).update(title=title))
 
 
+def _stale_cutoff() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.NORA_REPLY_STALE_SECONDS)
+
+
 def replies_recover_stale(*, conversation_id) -> int:
     """Mark replies whose generator died (no progress saved for a while) as incomplete."""
-    cutoff = timezone.now() - timedelta(seconds=settings.NORA_REPLY_STALE_SECONDS)
     return Message.objects.filter(
-        conversation_id=conversation_id, status=Message.Status.STREAMING, updated_at__lt=cutoff
+        conversation_id=conversation_id, status=Message.Status.STREAMING, updated_at__lt=_stale_cutoff()
     ).update(status=Message.Status.INCOMPLETE, updated_at=timezone.now())
+
+
+def replies_shown_recover_stale(*, messages: Sequence[Message]) -> None:
+    """Mark a dead reply among messages about to be shown as incomplete, there and in the database.
+
+    Only a page that shows a streaming reply is checked, so reading a conversation usually
+    writes nothing; a dead reply on a page nobody reads is recovered by the next turn.
+    """
+    cutoff = _stale_cutoff()
+    for message in messages:
+        if message.status != Message.Status.STREAMING or message.updated_at >= cutoff:
+            continue
+        now = timezone.now()
+        # Conditional, like the turn's recovery: a generator that saved progress meanwhile is alive.
+        if Message.objects.filter(id=message.id, status=Message.Status.STREAMING, updated_at__lt=cutoff).update(
+            status=Message.Status.INCOMPLETE, updated_at=now
+        ):
+            message.status, message.updated_at = Message.Status.INCOMPLETE, now
 
 
 def title_fallback_make(*, text: str) -> str:

@@ -173,6 +173,19 @@ def test_retrieve_costs_constant_queries(api, user):
     assert len(small) == len(large)
 
 
+def test_reading_a_conversation_writes_nothing(api, user):
+    """A read pays no write, even with a reply streaming; only a dead one shown is recovered."""
+    conversation = ConversationFactory(user=user)
+    MessageFactory(conversation=conversation, message="Hello")
+    live = MessageFactory(conversation=conversation, sender="ai", status="streaming")
+    with CaptureQueriesContext(connection) as queries:
+        messages = api.get(f"/chats/{conversation.id}").json()["data"]["messages"]
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT"] * 4
+    assert messages[-1]["status"] == "streaming"
+    live.refresh_from_db()
+    assert live.status == "streaming"
+
+
 def test_retrieve_conversation_with_messages_oldest_first(api, user):
     conversation = ConversationFactory(user=user, title="My First Chat")
     first = MessageFactory(conversation=conversation, message="Hello, Nora!")

@@ -284,6 +284,20 @@ async def test_reading_a_conversation_recovers_a_dead_reply(owner, conversation,
     )
     response = await AsyncClient().get(f"/chats/{conversation.id}", headers=auth(owner))
     assert response.json()["data"]["messages"][0]["status"] == "incomplete"
+    await stale.arefresh_from_db()
+    assert stale.status == "incomplete"
+
+
+async def test_a_dead_reply_on_a_page_not_read_is_left_to_the_next_turn(owner, conversation, settings):
+    stale = await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", status="streaming")
+    await Message.objects.filter(id=stale.id).aupdate(
+        updated_at=timezone.now() - timedelta(seconds=settings.NORA_REPLY_STALE_SECONDS + 1)
+    )
+    await sync_to_async(MessageFactory.create_batch)(3, conversation=conversation)
+    response = await AsyncClient().get(f"/chats/{conversation.id}?page=2&per_page=2", headers=auth(owner))
+    assert [m["status"] for m in response.json()["data"]["messages"]] == ["complete", "complete"]
+    await stale.arefresh_from_db()
+    assert stale.status == "streaming"
 
 
 async def test_offline_provider_streams_word_by_word(owner, conversation):
