@@ -25,7 +25,23 @@ PER_PAGE = 20
 
 
 def data_load(*, owner_email: str, conversations: int, per_conversation: int, big: int) -> tuple[str, str]:
-    """The owner's id and the big conversation's id; loaded unless already complete."""
+    """The owner's id and the big conversation's id; loaded unless already complete, then vacuumed.
+
+    A live database is vacuumed by autovacuum, which keeps the visibility map that lets
+    PostgreSQL count a conversation's messages from the index alone. Freshly loaded rows
+    have none (and autovacuum may be off, as on the machine these figures come from), so
+    without this the big conversation's count read 10,000 heap rows: 6.6 ms, not 1.3.
+    """
+    owner, big_id = _data_ensure(
+        owner_email=owner_email, conversations=conversations, per_conversation=per_conversation, big=big
+    )
+    with harness.db() as conn:
+        conn.execute("VACUUM (ANALYZE) chats_conversation")
+        conn.execute("VACUUM (ANALYZE) chats_message")
+    return owner, big_id
+
+
+def _data_ensure(*, owner_email: str, conversations: int, per_conversation: int, big: int) -> tuple[str, str]:
     (owner,) = harness.users_make(prefix=owner_email, count=1)
     with harness.db() as conn:
         have = conn.execute("SELECT count(*) FROM chats_conversation WHERE user_id = %s", (owner,)).fetchone()[0]
@@ -78,8 +94,6 @@ def data_load(*, owner_email: str, conversations: int, per_conversation: int, bi
         """
         conn.execute(message_sql.format("<>"), (per_conversation, owner, big_id))
         conn.execute(message_sql.format("="), (big, owner, big_id))
-        conn.execute("ANALYZE chats_conversation")
-        conn.execute("ANALYZE chats_message")
         print(f"  loaded in {time.monotonic() - started:.0f} s", flush=True)
         return owner, str(big_id)
 
