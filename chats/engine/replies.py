@@ -30,7 +30,7 @@ from nora.errors import ServiceUnavailableError, TooManyRequestsError
 from nora.observability import FIRST_CHUNK, PROVIDER_ERRORS, TOKENS, conversation_id_var, request_id_var, user_id_var
 
 from .prompts import history_build, system_prompt_build
-from .providers import ReplyProviderError, ReplyUsage, TextDelta, reply_provider
+from .providers import ReplyOpened, ReplyProviderError, ReplyUsage, TextDelta, reply_provider
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +171,8 @@ class ReplyTurn:
         self._start_carried_model_title = False
         self._final_status: str | None = None
         self._generation: asyncio.Task | None = None
+        # Set once the model has accepted the reply's request, or once there will be no reply from it.
+        self._reply_opened = asyncio.Event()
         self._title_task: asyncio.Task | None = None
         self._task: asyncio.Task | None = None
 
@@ -179,9 +181,9 @@ class ReplyTurn:
         return self.record.title_fallback is not None
 
     def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), context=self._context_fresh())
         if self.title_is_new:
             self._title_task = asyncio.create_task(self._title_generate(), context=self._context_fresh())
-        self._task = asyncio.create_task(self._run(), context=self._context_fresh())
         _shutdown_hook_install()
         _running.add(self)
         self._task.add_done_callback(lambda _: _running.discard(self))
@@ -253,6 +255,8 @@ class ReplyTurn:
         if self._model_allowed and self._final_status is None:
             # Started first, so the model's request leaves before the helpers' first steps run.
             self._generation = asyncio.create_task(self._consume())
+        else:
+            self._reply_opened.set()
         stop_listener = asyncio.create_task(self._listen_for_stop())
         saver = asyncio.create_task(self._save_periodically())
         try:
@@ -296,18 +300,23 @@ class ReplyTurn:
     async def _consume(self) -> ReplyUsage | None:
         usage = None
         turns = history_build(messages=self.record.history, budget_chars=settings.NORA_HISTORY_MAX_CHARS)
-        async for event in reply_provider().reply_stream(system=self._system, history=turns):
-            if isinstance(event, TextDelta):
-                if not event.text:
-                    continue
-                if not self._model_spoke:
-                    self._model_spoke = True
-                    FIRST_CHUNK.observe(time.monotonic() - self._began)
-                self._emit_start()
-                self.text += event.text
-                self._emit(ReplyChunk(text=event.text))
-            else:
-                usage = event
+        try:
+            async for event in reply_provider().reply_stream(system=self._system, history=turns):
+                if isinstance(event, TextDelta):
+                    if not event.text:
+                        continue
+                    if not self._model_spoke:
+                        self._model_spoke = True
+                        FIRST_CHUNK.observe(time.monotonic() - self._began)
+                    self._emit_start()
+                    self.text += event.text
+                    self._emit(ReplyChunk(text=event.text))
+                elif isinstance(event, ReplyOpened):
+                    self._reply_opened.set()
+                else:
+                    usage = event
+        finally:
+            self._reply_opened.set()
         return usage
 
     async def _finish(self, *, status: str, usage: ReplyUsage | None) -> bool:
@@ -362,7 +371,13 @@ class ReplyTurn:
             await self._stop_channel.close()
 
     async def _title_generate(self) -> str | None:
-        """The model's title, saved over the fallback; None keeps the fallback."""
+        """The model's title, saved over the fallback; None keeps the fallback.
+
+        Asked for once the reply's request is answered. Sent together, the two requests
+        were built, and their answers handled, at the same moments, and the title's share
+        of that work delayed the reply's first words (by 6 to 7.5 ms in bench/title_first_chunk).
+        """
+        await self._reply_opened.wait()
         try:
             title = (await reply_provider().title_generate(message=self.record.user_message.message)).strip()[:255]
             if not title:

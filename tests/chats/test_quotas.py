@@ -90,6 +90,19 @@ async def test_an_emergency_over_the_limit_still_gets_the_notice(owner, settings
     assert "911" in reply.message and reply.model == ""
 
 
+async def test_an_emergency_over_the_limit_in_a_new_conversation_is_answered_at_once(owner, settings):
+    """With no reply from the model, the title has nothing to wait for."""
+    settings.NORA_RATE_MESSAGES_PER_MINUTE = 1
+    settings.NORA_TITLE_WAIT_SECONDS = 30
+    chats = await conversations(owner, 1)
+    untitled = await sync_to_async(ConversationFactory)(user=owner, title=None)
+    await send(owner, chats[0].id)
+    response = await asyncio.wait_for(send(owner, untitled.id, "im 30 weeks and bleeding a lot"), 5)
+    assert response.status_code == 200
+    await untitled.arefresh_from_db()
+    assert untitled.title == "Warning Signs to Know"
+
+
 @pytest.fixture(params=["redis", "other cache"])
 def counters(request, settings):
     """The quotas run as one Redis script; on any other cache, as the same steps in a thread."""

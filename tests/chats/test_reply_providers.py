@@ -6,6 +6,7 @@ import pytest
 
 from chats.engine.providers import (
     ReplyEvent,
+    ReplyOpened,
     ReplyProvider,
     ReplyProviderError,
     ReplyUsage,
@@ -69,13 +70,14 @@ def text_of(events: list[ReplyEvent]) -> str:
 
 
 async def test_reply_streams_deltas_in_order_then_usage(provider, anthropic_server):
-    """Each text delta arrives as it was sent, and usage comes once, last."""
+    """The stream's opening first, then each text delta as it was sent, and usage once, last."""
     anthropic_server.reply_script(tokens=["Feeling", " tired", " is", " common", "."])
 
     events, error = await reply_collect(provider)
 
     assert error is None
-    assert events[:-1] == [TextDelta(text) for text in ["Feeling", " tired", " is", " common", "."]]
+    assert events[0] == ReplyOpened()
+    assert events[1:-1] == [TextDelta(text) for text in ["Feeling", " tired", " is", " common", "."]]
     assert events[-1] == ReplyUsage(model="claude-sonnet-4-6", input_tokens=10, output_tokens=5)
 
 
@@ -227,6 +229,8 @@ async def test_failure_before_text_is_retried_then_succeeds(provider, anthropic_
     assert error is None
     assert text_of(events) == "All good"
     assert isinstance(events[-1], ReplyUsage)
+    assert [event for event in events if isinstance(event, ReplyOpened)] == [ReplyOpened()]
+    assert isinstance(events[0], ReplyOpened)
     assert len(anthropic_server.reply_requests) == 2
     ours = [record.levelno for record in caplog.records if record.name.startswith("chats.engine.providers")]
     assert ours == [logging.INFO]
@@ -258,7 +262,7 @@ async def test_failure_after_text_raises_without_retry(provider, anthropic_serve
 
     events, error = await reply_collect(provider)
 
-    assert events == [TextDelta("Rest"), TextDelta(" when")]
+    assert events == [ReplyOpened(), TextDelta("Rest"), TextDelta(" when")]
     assert error is not None and error.code == code
     assert len(anthropic_server.reply_requests) == 1
 
@@ -310,7 +314,7 @@ async def test_stream_stalling_after_text_times_out(provider, anthropic_server, 
 
     events, error = await reply_collect(AnthropicReplyProvider())
 
-    assert events == [TextDelta("Take")]
+    assert events == [ReplyOpened(), TextDelta("Take")]
     assert error is not None and error.code == "timeout"
     assert len(anthropic_server.reply_requests) == 1
 
@@ -358,7 +362,8 @@ async def test_offline_streams_words_and_says_it_is_offline(offline):
     events, error = await reply_collect(offline, history=history, system="You are Nora, be warm.")
 
     assert error is None
-    deltas = events[:-1]
+    assert events[0] == ReplyOpened()
+    deltas = events[1:-1]
     assert all(isinstance(delta, TextDelta) and re.fullmatch(r"\S+\s*", delta.text) for delta in deltas)
     text = text_of(events)
     assert text.startswith(OFFLINE_NOTICE)
@@ -373,7 +378,8 @@ async def test_offline_waits_between_words(offline, settings):
 
     events, _ = await reply_collect(offline)
 
-    assert loop.time() - started >= 0.002 * (len(events) - 2)
+    words = [event for event in events if isinstance(event, TextDelta)]
+    assert loop.time() - started >= 0.002 * (len(words) - 1)
 
 
 @pytest.mark.parametrize(

@@ -124,6 +124,31 @@ async def test_title_failure_keeps_the_fallback(anthropic_model, owner):
     assert conversation.title == "Can I eat sushi while pregnant?"
 
 
+async def test_the_title_is_asked_for_once_the_reply_is_under_way(anthropic_model, owner):
+    """Sent together, the title's request and answer took CPU from the reply's first words."""
+    conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
+    anthropic_model.title_script(title="Pregnancy Questions")
+    anthropic_model.reply_script(tokens=["Hi"], first_token_delay=0.3)
+    _, events = await send(owner, conversation.id, {"message": "what should i expect in my first trimester"})
+    assert without_keepalives(events)[0]["title"] == "Pregnancy Questions"
+    assert [request.is_stream for request in anthropic_model.requests] == [True, False]
+
+
+async def test_a_reply_that_fails_before_it_opens_still_gets_its_title(anthropic_model, owner, settings):
+    settings.NORA_LLM_RETRIES = 0
+    conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
+    anthropic_model.title_script(title="Sushi in Pregnancy")
+    anthropic_model.reply_script(status=400)
+    _, events = await send(owner, conversation.id, {"message": "Can I eat sushi while pregnant?"})
+    assert without_keepalives(events)[-1]["type"] == "error"
+    for _ in range(100):
+        await conversation.arefresh_from_db()
+        if conversation.title == "Sushi in Pregnancy":
+            break
+        await asyncio.sleep(0.02)
+    assert conversation.title == "Sushi in Pregnancy"
+
+
 async def test_a_rename_during_the_reply_wins_over_the_model_title(anthropic_model, owner):
     conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
     anthropic_model.title_script(title="Model Title", first_token_delay=0.5)

@@ -9,6 +9,7 @@ from django.utils.module_loading import import_string
 
 from chats.engine.providers.base import (
     ReplyEvent,
+    ReplyOpened,
     ReplyProvider,
     ReplyProviderError,
     ReplyUsage,
@@ -18,6 +19,7 @@ from chats.engine.providers.base import (
 
 __all__ = [
     "ReplyEvent",
+    "ReplyOpened",
     "ReplyProvider",
     "ReplyProviderError",
     "ReplyUsage",

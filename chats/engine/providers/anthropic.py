@@ -12,7 +12,7 @@ import anthropic
 import httpx2
 from django.conf import settings
 
-from chats.engine.providers.base import ReplyEvent, ReplyProviderError, ReplyUsage, TextDelta, Turn
+from chats.engine.providers.base import ReplyEvent, ReplyOpened, ReplyProviderError, ReplyUsage, TextDelta, Turn
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +186,7 @@ class AnthropicReplyProvider:
         messages = messages_build(history=history)
         retries = settings.NORA_LLM_RETRIES
         attempt = 0
+        opened = False
         while True:
             text_sent = False
             try:
@@ -199,6 +200,9 @@ class AnthropicReplyProvider:
                     max_tokens=settings.NORA_CHAT_MAX_TOKENS,
                     stream=True,
                 ) as response:
+                    if not opened:
+                        opened = True
+                        yield ReplyOpened()
                     async for event in _stream_events(response):
                         if isinstance(event, TextDelta):
                             text_sent = True

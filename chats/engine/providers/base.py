@@ -12,6 +12,11 @@ class Turn:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyOpened:
+    """Yielded once, before any text: the model has accepted the request and is answering."""
+
+
+@dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
 
@@ -25,7 +30,7 @@ class ReplyUsage:
     output_tokens: int
 
 
-ReplyEvent = TextDelta | ReplyUsage
+ReplyEvent = ReplyOpened | TextDelta | ReplyUsage
 
 
 class ReplyProviderError(Exception):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from chats.engine.providers.base import ReplyEvent, ReplyUsage, TextDelta, Turn
+from chats.engine.providers.base import ReplyEvent, ReplyOpened, ReplyUsage, TextDelta, Turn
 
 OFFLINE_NOTICE = "(Offline mode: Nora is answering from a small built-in guide, not the AI model.)"
 
@@ -222,6 +222,7 @@ class OfflineReplyProvider:
         reply = f"{OFFLINE_NOTICE}\n\n{topic.text if topic else FALLBACK_TEXT}"
         delay = settings.NORA_OFFLINE_WORD_DELAY_SECONDS
         words = re.findall(r"\S+\s*", reply)
+        yield ReplyOpened()
         for index, word in enumerate(words):
             if index:
                 await asyncio.sleep(delay)
