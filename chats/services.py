@@ -4,7 +4,7 @@ The reply engine (chats/engine) decides what happens in a turn; these functions 
 only places that turn's rows are written.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -84,8 +84,8 @@ def title_fallback_make(*, text: str) -> str:
     return title[:1].upper() + title[1:] if title else "New conversation"
 
 
-def _user_message_create(*, conversation: Conversation, text: str, source: str, categories: list[str]) -> Message:
-    return Message.objects.create(
+def _user_message_build(*, conversation: Conversation, text: str, source: str, categories: list[str]) -> Message:
+    return Message(
         conversation=conversation,
         sender=Message.Sender.USER,
         message=text,
@@ -93,6 +93,18 @@ def _user_message_create(*, conversation: Conversation, text: str, source: str, 
         categories=categories,
         primary_category=categories[0] if categories else "",
     )
+
+
+def _user_message_create(*, conversation: Conversation, text: str, source: str, categories: list[str]) -> Message:
+    message = _user_message_build(conversation=conversation, text=text, source=source, categories=categories)
+    message.save(force_insert=True)
+    return message
+
+
+def _reply_streaming(*, messages: Sequence[Message]) -> bool:
+    """Whether a live reply (one whose generator still saves progress) is among the messages."""
+    cutoff = _stale_cutoff()
+    return any(m.status == Message.Status.STREAMING and m.updated_at >= cutoff for m in messages)
 
 
 def _streaming_reply_create(
@@ -134,6 +146,15 @@ class TurnRecord:
     title_fallback: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class TurnContext:
+    """What the model needs for a turn's reply, known before the turn's rows are written."""
+
+    user: User
+    personality: str
+    history: list[Message]
+
+
 def turn_begin(
     *,
     user_id,
@@ -145,6 +166,7 @@ def turn_begin(
     disclaimer: dict | None,
     notice: str,
     keep_user_message_on_conflict: bool = False,
+    context_ready: Callable[[TurnContext], None] | None = None,
 ) -> TurnRecord:
     """Save the user's message and an empty streaming reply, in one transaction.
 
@@ -152,6 +174,9 @@ def turn_begin(
     checked without the database, and a user deleted or deactivated since fails here with 401.
     The database allows one streaming reply per conversation, so a second turn while a reply is
     being generated (by any server process) fails with 409. Voice keeps what was said even then.
+
+    `context_ready` is called with the reply's context once it is read, before the writes, so
+    the model can be asked while they run; not when a live reply already blocks the turn.
     """
     with transaction.atomic():
         conversation = (
@@ -166,7 +191,15 @@ def turn_begin(
             raise NotFoundError("Conversation not found.")
         personality = personality or conversation.personality
         primary = categories[0] if categories else ""
-        user_message = _user_message_create(conversation=conversation, text=text, source=source, categories=categories)
+        earlier = list(
+            Message.objects.filter(conversation=conversation).order_by("-created_at", "-id")[:HISTORY_MESSAGES]
+        )
+        earlier.reverse()
+        user_message = _user_message_build(conversation=conversation, text=text, source=source, categories=categories)
+        history = [*earlier[1 - HISTORY_MESSAGES :], user_message]
+        if context_ready is not None and not _reply_streaming(messages=earlier):
+            context_ready(TurnContext(user=conversation.user, personality=personality, history=history))
+        user_message.save(force_insert=True)
         reply = _streaming_reply_create(
             conversation=conversation,
             notice=notice,
@@ -188,12 +221,6 @@ def turn_begin(
             conversation.save(update_fields=["personality", "last_activity_at", "has_emergency", "title"])
     if conflict:
         raise ConflictError(REPLY_IN_PROGRESS)
-    history = list(
-        Message.objects.filter(conversation=conversation)
-        .exclude(id=reply.id)
-        .order_by("-created_at", "-id")[:HISTORY_MESSAGES]
-    )
-    history.reverse()
     return TurnRecord(
         conversation=conversation,
         user_message=user_message,

@@ -30,6 +30,7 @@ from nora.errors import ServiceUnavailableError, TooManyRequestsError
 from nora.observability import FIRST_CHUNK, PROVIDER_ERRORS, TOKENS, conversation_id_var, request_id_var, user_id_var
 
 from .prompts import history_build, system_prompt_build
+from .providers import ReplyEvent as ProviderEvent
 from .providers import ReplyOpened, ReplyProviderError, ReplyUsage, TextDelta, reply_provider
 
 logger = logging.getLogger(__name__)
@@ -127,6 +128,68 @@ class StopChannel:
             await asyncio.shield(self._layer.group_discard(self._group, self._channel))
 
 
+def _context_fresh(*, user_id, conversation_id) -> contextvars.Context:
+    """A context carrying only the log ids.
+
+    A task started inside a request would otherwise inherit that request's thread-sensitive
+    executor, which Django shuts down when the response is sent.
+    """
+    context = contextvars.Context()
+    context.run(request_id_var.set, request_id_var.get())
+    context.run(user_id_var.set, str(user_id))
+    context.run(conversation_id_var.set, str(conversation_id))
+    return context
+
+
+class EarlyReply:
+    """The model's reply, asked for as soon as the turn's context is read, while its rows are written.
+
+    Nothing of it is shown before the rows are saved: the stream's first event waits here
+    until the turn reads it, and a turn that could not be saved discards it.
+    """
+
+    def __init__(self, *, safety_instructions: str, context: contextvars.Context) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._safety_instructions = safety_instructions
+        self._context = context
+        self._stream: AsyncIterator[ProviderEvent] | None = None
+        self._first: asyncio.Task | None = None
+
+    def context_ready(self, turn_context: services.TurnContext) -> None:
+        """Called on the database's thread; the request is sent from the event loop."""
+        self._loop.call_soon_threadsafe(self._open, turn_context, context=self._context)
+
+    def _open(self, turn_context: services.TurnContext) -> None:
+        system = system_prompt_build(
+            personality=turn_context.personality,
+            user=turn_context.user,
+            safety_instructions=self._safety_instructions,
+        )
+        turns = history_build(messages=turn_context.history, budget_chars=settings.NORA_HISTORY_MAX_CHARS)
+        stream = reply_provider().reply_stream(system=system, history=turns)
+        self._stream, self._first = stream, asyncio.create_task(anext(stream))
+
+    def events(self) -> AsyncIterator[ProviderEvent] | None:
+        """The model's events, or None when the request was never sent."""
+        return self._events() if self._stream is not None else None
+
+    async def _events(self) -> AsyncIterator[ProviderEvent]:
+        try:
+            yield await self._first
+        except StopAsyncIteration:
+            return
+        async for event in self._stream:
+            yield event
+
+    async def discard(self) -> None:
+        if self._first is None:
+            return
+        self._first.cancel()
+        await asyncio.wait([self._first])
+        if not self._first.cancelled() and self._first.exception() is None:
+            await self._stream.aclose()
+
+
 @functools.cache
 def _shutdown_hook_install() -> None:
     atexit.register(replies_abandon)
@@ -154,6 +217,7 @@ class ReplyTurn:
         system: str,
         stop_channel: StopChannel | None,
         model_allowed: bool = True,
+        early: EarlyReply | None = None,
     ) -> None:
         self.record = record
         self.reply_id = record.reply.id
@@ -162,6 +226,7 @@ class ReplyTurn:
         self.disclaimer = record.reply.disclaimer
         self.text = record.reply.message
         self._system = system
+        self._early = early
         self._stop_channel = stop_channel
         self._model_allowed = model_allowed
         self._began = time.monotonic()
@@ -189,16 +254,7 @@ class ReplyTurn:
         self._task.add_done_callback(lambda _: _running.discard(self))
 
     def _context_fresh(self) -> contextvars.Context:
-        """A context carrying only the log ids.
-
-        A task started inside a request would otherwise inherit that request's thread-sensitive
-        executor, which Django shuts down when the response is sent.
-        """
-        context = contextvars.Context()
-        context.run(request_id_var.set, request_id_var.get())
-        context.run(user_id_var.set, str(self.user_id))
-        context.run(conversation_id_var.set, str(self.conversation_id))
-        return context
+        return _context_fresh(user_id=self.user_id, conversation_id=self.conversation_id)
 
     async def events(self) -> AsyncIterator[ReplyEvent]:
         while True:
@@ -257,6 +313,8 @@ class ReplyTurn:
             self._generation = asyncio.create_task(self._consume())
         else:
             self._reply_opened.set()
+            if self._early is not None:
+                await self._early.discard()
         stop_listener = asyncio.create_task(self._listen_for_stop())
         saver = asyncio.create_task(self._save_periodically())
         try:
@@ -299,9 +357,12 @@ class ReplyTurn:
 
     async def _consume(self) -> ReplyUsage | None:
         usage = None
-        turns = history_build(messages=self.record.history, budget_chars=settings.NORA_HISTORY_MAX_CHARS)
+        stream = self._early.events() if self._early is not None else None
+        if stream is None:
+            turns = history_build(messages=self.record.history, budget_chars=settings.NORA_HISTORY_MAX_CHARS)
+            stream = reply_provider().reply_stream(system=self._system, history=turns)
         try:
-            async for event in reply_provider().reply_stream(system=self._system, history=turns):
+            async for event in stream:
                 if isinstance(event, TextDelta):
                     if not event.text:
                         continue
@@ -430,6 +491,13 @@ async def reply_begin(
         logger.warning("The shared cache is unavailable: %s", type(error).__name__)
         raise ServiceUnavailableError(UNAVAILABLE) from error
     stop_channel = await StopChannel.open(conversation_id=conversation_id)
+    safety_instructions = safety_instructions_build(classification=classification)
+    early = None
+    if model_allowed:
+        early = EarlyReply(
+            safety_instructions=safety_instructions,
+            context=_context_fresh(user_id=user_id, conversation_id=conversation_id),
+        )
     try:
         record = await database_sync_to_async(services.turn_begin)(
             user_id=user_id,
@@ -441,8 +509,15 @@ async def reply_begin(
             disclaimer=disclaimer_build(classification=classification),
             notice=_notice_text(classification),
             keep_user_message_on_conflict=keep_user_message_on_conflict,
+            context_ready=early.context_ready if early is not None else None,
         )
+    except asyncio.CancelledError:
+        if early is not None:
+            await early.discard()
+        raise
     except Exception as error:
+        if early is not None:
+            await early.discard()
         if stop_channel is not None:
             await stop_channel.close()
         if model_allowed:
@@ -454,13 +529,14 @@ async def reply_begin(
     system = system_prompt_build(
         personality=record.reply.personality,
         user=record.conversation.user,
-        safety_instructions=safety_instructions_build(classification=classification),
+        safety_instructions=safety_instructions,
     )
     turn = ReplyTurn(
         record=record,
         system=system,
         stop_channel=stop_channel,
         model_allowed=model_allowed,
+        early=early,
     )
     turn.start()
     return turn

@@ -2,14 +2,17 @@
 
 import asyncio
 import json
+import time
 from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import OperationalError
 from django.test import AsyncClient
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
+from chats import services
 from chats.models import Conversation, Message
 from tests.factories import ConversationFactory, MessageFactory
 
@@ -264,6 +267,66 @@ async def test_a_second_message_while_a_reply_is_generated_is_409(anthropic_mode
     await first
     texts = [m.message for m in await messages_of(conversation.id)]
     assert "second" not in texts
+
+
+def reply_request_awaited(server, *, seconds: float = 2.0) -> bool:
+    """Wait, on the database's thread, for the model's request to reach the fake server."""
+    deadline = time.monotonic() + seconds
+    while not server.reply_requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return bool(server.reply_requests)
+
+
+async def test_a_second_message_while_a_reply_is_generated_never_reaches_the_model(
+    anthropic_model, owner, conversation, monkeypatch, settings
+):
+    settings.NORA_REPLY_STALE_SECONDS = 60
+    reply_create = services._streaming_reply_create
+
+    def reply_create_given_time_to_ask(**fields):
+        reply_request_awaited(anthropic_model, seconds=1)
+        return reply_create(**fields)
+
+    # A first reply in another conversation builds the SDK's client, so a request would leave at once.
+    await send(owner, (await sync_to_async(ConversationFactory)(user=owner)).id, {"message": "first"})
+    anthropic_model.requests.clear()
+    monkeypatch.setattr(services, "_streaming_reply_create", reply_create_given_time_to_ask)
+    await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", status="streaming")
+    response, _ = await send(owner, conversation.id, {"message": "second"})
+    assert response.status_code == 409
+    assert anthropic_model.reply_requests == []
+
+
+async def test_the_model_is_asked_while_the_turn_is_being_saved(anthropic_model, owner, conversation, monkeypatch):
+    """The request leaves once the history is read, not after the turn's writes and commit."""
+    reply_create = services._streaming_reply_create
+    asked_before_the_reply_was_written = []
+
+    def reply_create_after_the_request(**fields):
+        asked_before_the_reply_was_written.append(reply_request_awaited(anthropic_model))
+        return reply_create(**fields)
+
+    monkeypatch.setattr(services, "_streaming_reply_create", reply_create_after_the_request)
+    anthropic_model.reply_script(tokens=["Rest", " helps"])
+    _, events = await send(owner, conversation.id, {"message": "so tired"})
+    assert asked_before_the_reply_was_written == [True]
+    assert [e["content"] for e in without_keepalives(events) if e["type"] == "chunk"] == ["Rest", " helps"]
+    [request] = anthropic_model.reply_requests
+    assert request.body["messages"][-1] == {"role": "user", "content": "so tired"}
+
+
+async def test_a_turn_that_cannot_be_saved_shows_nothing_of_the_reply(
+    anthropic_model, owner, conversation, monkeypatch
+):
+    def reply_create_refused(**fields):
+        reply_request_awaited(anthropic_model)
+        raise OperationalError("disk full")
+
+    monkeypatch.setattr(services, "_streaming_reply_create", reply_create_refused)
+    response, _ = await send(owner, conversation.id, {"message": "so tired"})
+    assert response.status_code == 503
+    assert len(anthropic_model.reply_requests) == 1
+    assert await Message.objects.filter(conversation=conversation).acount() == 0
 
 
 async def test_stop_ends_the_stream_and_keeps_the_partial_text(anthropic_model, owner, conversation):
