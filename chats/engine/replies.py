@@ -187,7 +187,9 @@ class EarlyReply:
         self._first.cancel()
         await asyncio.wait([self._first])
         if not self._first.cancelled() and self._first.exception() is None:
-            await self._stream.aclose()
+            # A failure to close must not hide why the turn failed.
+            with contextlib.suppress(Exception):
+                await self._stream.aclose()
 
 
 @functools.cache
