@@ -141,11 +141,12 @@ def _context_fresh(*, user_id, conversation_id) -> contextvars.Context:
     return context
 
 
-class EarlyReply:
-    """The model's reply, asked for as soon as the turn's context is read, while its rows are written.
+class ModelReply:
+    """The model's reply to a turn, asked for as soon as the turn's context is read.
 
-    Nothing of it is shown before the rows are saved: the stream's first event waits here
-    until the turn reads it, and a turn that could not be saved discards it.
+    Usually that is while the turn's rows are still being written. Nothing of it is shown
+    before they are saved: the stream's first event waits here until the turn reads it, and
+    a turn that could not be saved discards it.
     """
 
     def __init__(self, *, safety_instructions: str, context: contextvars.Context) -> None:
@@ -157,9 +158,13 @@ class EarlyReply:
 
     def context_ready(self, turn_context: services.TurnContext) -> None:
         """Called on the database's thread; the request is sent from the event loop."""
-        self._loop.call_soon_threadsafe(self._open, turn_context, context=self._context)
+        self._loop.call_soon_threadsafe(self.open, turn_context, context=self._context)
 
-    def _open(self, turn_context: services.TurnContext) -> None:
+    @property
+    def opened(self) -> bool:
+        return self._stream is not None
+
+    def open(self, turn_context: services.TurnContext) -> None:
         system = system_prompt_build(
             personality=turn_context.personality,
             user=turn_context.user,
@@ -169,11 +174,7 @@ class EarlyReply:
         stream = reply_provider().reply_stream(system=system, history=turns)
         self._stream, self._first = stream, asyncio.create_task(anext(stream))
 
-    def events(self) -> AsyncIterator[ProviderEvent] | None:
-        """The model's events, or None when the request was never sent."""
-        return self._events() if self._stream is not None else None
-
-    async def _events(self) -> AsyncIterator[ProviderEvent]:
+    async def events(self) -> AsyncIterator[ProviderEvent]:
         try:
             yield await self._first
         except StopAsyncIteration:
@@ -216,10 +217,8 @@ class ReplyTurn:
         self,
         *,
         record: services.TurnRecord,
-        system: str,
         stop_channel: StopChannel | None,
-        model_allowed: bool = True,
-        early: EarlyReply | None = None,
+        model: ModelReply | None,
     ) -> None:
         self.record = record
         self.reply_id = record.reply.id
@@ -227,10 +226,9 @@ class ReplyTurn:
         self.user_id = record.conversation.user_id
         self.disclaimer = record.reply.disclaimer
         self.text = record.reply.message
-        self._system = system
-        self._early = early
+        # None when the turn is answered without the model (an emergency over the user's limits).
+        self._model = model
         self._stop_channel = stop_channel
-        self._model_allowed = model_allowed
         self._began = time.monotonic()
         self._model_spoke = False
         self._events: asyncio.Queue[ReplyEvent] = asyncio.Queue()
@@ -310,13 +308,13 @@ class ReplyTurn:
             # anything the model says, so it never depends on the model.
             self._emit_start()
             self._emit(ReplyChunk(text=self.text))
-        if self._model_allowed and self._final_status is None:
-            # Started first, so the model's request leaves before the helpers' first steps run.
-            self._generation = asyncio.create_task(self._consume())
+        if self._model is not None and self._final_status is None:
+            # Started first, so the model's events are read before the helpers' first steps run.
+            self._generation = asyncio.create_task(self._consume(self._model))
         else:
             self._reply_opened.set()
-            if self._early is not None:
-                await self._early.discard()
+            if self._model is not None:
+                await self._model.discard()
         stop_listener = asyncio.create_task(self._listen_for_stop())
         saver = asyncio.create_task(self._save_periodically())
         try:
@@ -357,14 +355,10 @@ class ReplyTurn:
             )
         )
 
-    async def _consume(self) -> ReplyUsage | None:
+    async def _consume(self, model: ModelReply) -> ReplyUsage | None:
         usage = None
-        stream = self._early.events() if self._early is not None else None
-        if stream is None:
-            turns = history_build(messages=self.record.history, budget_chars=settings.NORA_HISTORY_MAX_CHARS)
-            stream = reply_provider().reply_stream(system=self._system, history=turns)
         try:
-            async for event in stream:
+            async for event in model.events():
                 if isinstance(event, TextDelta):
                     if not event.text:
                         continue
@@ -493,11 +487,10 @@ async def reply_begin(
         logger.warning("The shared cache is unavailable: %s", type(error).__name__)
         raise ServiceUnavailableError(UNAVAILABLE) from error
     stop_channel = await StopChannel.open(conversation_id=conversation_id)
-    safety_instructions = safety_instructions_build(classification=classification)
-    early = None
+    model = None
     if model_allowed:
-        early = EarlyReply(
-            safety_instructions=safety_instructions,
+        model = ModelReply(
+            safety_instructions=safety_instructions_build(classification=classification),
             context=_context_fresh(user_id=user_id, conversation_id=conversation_id),
         )
     try:
@@ -511,15 +504,15 @@ async def reply_begin(
             disclaimer=disclaimer_build(classification=classification),
             notice=_notice_text(classification),
             keep_user_message_on_conflict=keep_user_message_on_conflict,
-            context_ready=early.context_ready if early is not None else None,
+            context_ready=model.context_ready if model is not None else None,
         )
     except asyncio.CancelledError:
-        if early is not None:
-            await early.discard()
+        if model is not None:
+            await model.discard()
         raise
     except Exception as error:
-        if early is not None:
-            await early.discard()
+        if model is not None:
+            await model.discard()
         if stop_channel is not None:
             await stop_channel.close()
         if model_allowed:
@@ -528,18 +521,14 @@ async def reply_begin(
             logger.warning("The database refused a new turn: %s", type(error).__name__)
             raise ServiceUnavailableError(UNAVAILABLE) from error
         raise
-    system = system_prompt_build(
-        personality=record.reply.personality,
-        user=record.conversation.user,
-        safety_instructions=safety_instructions,
-    )
-    turn = ReplyTurn(
-        record=record,
-        system=system,
-        stop_channel=stop_channel,
-        model_allowed=model_allowed,
-        early=early,
-    )
+    if model is not None and not model.opened:
+        # Not asked while the rows were written: a reply that looked live then has just ended.
+        model.open(
+            services.TurnContext(
+                user=record.conversation.user, personality=record.reply.personality, history=record.history
+            )
+        )
+    turn = ReplyTurn(record=record, stop_channel=stop_channel, model=model)
     turn.start()
     return turn
 

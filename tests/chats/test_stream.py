@@ -315,6 +315,16 @@ async def test_the_model_is_asked_while_the_turn_is_being_saved(anthropic_model,
     assert request.body["messages"][-1] == {"role": "user", "content": "so tired"}
 
 
+async def test_a_turn_not_asked_while_saving_is_asked_once_saved(anthropic_model, owner, conversation, monkeypatch):
+    """A reply that looked live when the history was read, and ended before the insert."""
+    monkeypatch.setattr(services, "_reply_streaming", lambda **_: True)
+    anthropic_model.reply_script(tokens=["Rest", " helps"])
+    _, events = await send(owner, conversation.id, {"message": "so tired"})
+    assert [e["content"] for e in without_keepalives(events) if e["type"] == "chunk"] == ["Rest", " helps"]
+    [request] = anthropic_model.reply_requests
+    assert request.body["messages"][-1] == {"role": "user", "content": "so tired"}
+
+
 async def test_a_turn_that_cannot_be_saved_shows_nothing_of_the_reply(
     anthropic_model, owner, conversation, monkeypatch
 ):
