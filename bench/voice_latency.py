@@ -3,6 +3,10 @@
 Each socket (its own user and titled conversation) repeats: `start_talking`, 100 ms chunks
 of 16 kHz linear16 audio in real time for --utterance-seconds, `stop_talking`, then reads
 `final_transcript` and the reply's `ai_response` frames to the end, then pauses a second.
+Each socket's first turn starts at a random moment within --start-spread-seconds, one
+turn's length by default, so turns end at independent moments as different people's do.
+`--start-spread-seconds 1` is the herd: every socket stops talking within the same second,
+and all their replies begin together.
 The fake Deepgram answers every frame after --result-latency-ms and stamps each result's
 send time into its transcript; the fake Anthropic stamps its tokens (bench/fakes.py).
 
@@ -13,6 +17,7 @@ send time into its transcript; the fake Anthropic stamps its tokens (bench/fakes
   sockets streaming, divided by the sockets.
 
     python -m bench.voice_latency --sockets 200
+    python -m bench.voice_latency --sockets 200 --start-spread-seconds 1   # the herd
     python -m bench.voice_latency --smoke
 """
 
@@ -41,15 +46,15 @@ class Socket:
         self.turns = 0
         self.errors: list[str] = []
 
-    async def run(self, *, turns: int, utterance_seconds: float, result_latency_ms: float, connected: asyncio.Event,
-                  go: asyncio.Event, stop_at: float) -> None:
+    async def run(self, *, turns: int, utterance_seconds: float, result_latency_ms: float, start_spread: float,
+                  connected: asyncio.Event, go: asyncio.Event, stop_at: float) -> None:
         audio = json.dumps({"type": "audio_chunk", "data": base64.b64encode(bytes(CHUNK_BYTES)).decode()})
         try:
             async with connect(self.url, max_size=2**22, ping_interval=None, open_timeout=60) as ws:
                 await self._until(ws, lambda m: m.get("type") == "status" and m.get("message") == "Connected")
                 connected.set()
                 await go.wait()
-                await asyncio.sleep(random.uniform(0, 1.0))
+                await asyncio.sleep(random.uniform(0, start_spread))
                 for _ in range(turns):
                     if time.monotonic() > stop_at:
                         break
@@ -94,7 +99,7 @@ class Socket:
 
 
 async def sockets_run(process: harness.Process, *, urls: list[str], turns: int, utterance_seconds: float,
-                      result_latency_ms: float, seconds: float) -> tuple[list[Socket], int, int]:
+                      result_latency_ms: float, start_spread: float, seconds: float) -> tuple[list[Socket], int, int]:
     sockets = [Socket(url) for url in urls]
     connected = [asyncio.Event() for _ in sockets]
     go = asyncio.Event()
@@ -103,14 +108,14 @@ async def sockets_run(process: harness.Process, *, urls: list[str], turns: int, 
     for sock, event in zip(sockets, connected, strict=True):
         tasks.append(asyncio.create_task(sock.run(
             turns=turns, utterance_seconds=utterance_seconds, result_latency_ms=result_latency_ms,
-            connected=event, go=go, stop_at=stop_at,
+            start_spread=start_spread, connected=event, go=go, stop_at=stop_at,
         )))
         await asyncio.sleep(0.01)
     await asyncio.wait_for(asyncio.gather(*(event.wait() for event in connected)), 120)
     await asyncio.sleep(1.0)
     rss_connected = process.rss_kib()
     go.set()
-    await asyncio.sleep(min(utterance_seconds * 0.8, 8.0) + 1.0)
+    await asyncio.sleep(start_spread + min(utterance_seconds * 0.8, 8.0))
     rss_streaming = process.rss_kib()
     await asyncio.wait(tasks, timeout=seconds + 120)
     for task in tasks:
@@ -126,9 +131,16 @@ def main(argv=None) -> None:
     parser.add_argument("--utterance-seconds", type=float, default=10.0)
     parser.add_argument("--result-latency-ms", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=90.0, help="no new turn starts after this")
+    parser.add_argument(
+        "--start-spread-seconds", type=float, default=None,
+        help="each socket's first turn starts at a random moment in this span (default: one turn's length, "
+             "the utterance plus 2 s, so turns are spread as independent people's are; 1 makes them all "
+             "stop talking within the same second)",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.sockets, args.turns, args.utterance_seconds, args.runs, args.seconds = 3, 1, 1.0, 1, 10.0
+    start_spread = args.utterance_seconds + 2.0 if args.start_spread_seconds is None else args.start_spread_seconds
     harness.setup(args)
     harness.load_data_forget(prefix="voice")
     user_ids = harness.users_make(prefix="voice", count=args.sockets)
@@ -150,12 +162,12 @@ def main(argv=None) -> None:
                 ]
                 # One socket's turn first, so imports and pools are warm.
                 asyncio.run(sockets_run(process, urls=urls[:1], turns=1, utterance_seconds=1.0,
-                                        result_latency_ms=args.result_latency_ms, seconds=5))
+                                        result_latency_ms=args.result_latency_ms, start_spread=0.0, seconds=5))
                 harness.settle(process)
                 idle = process.rss_kib()
                 sockets, rss_connected, rss_streaming = asyncio.run(sockets_run(
                     process, urls=urls, turns=args.turns, utterance_seconds=args.utterance_seconds,
-                    result_latency_ms=args.result_latency_ms, seconds=args.seconds,
+                    result_latency_ms=args.result_latency_ms, start_spread=start_spread, seconds=args.seconds,
                 ))
                 per_socket_connected.append((rss_connected - idle) / args.sockets)
                 per_socket_streaming.append((rss_streaming - idle) / args.sockets)
@@ -166,7 +178,7 @@ def main(argv=None) -> None:
                     errors += len(sock.errors)
     harness.load_data_forget(prefix="voice")
     table = harness.Table(
-        f"Voice at {args.sockets} sockets (ms added by Nora)",
+        f"Voice at {args.sockets} sockets, first turns spread over {start_spread:g} s (ms added by Nora)",
         ["latency", "turns", "socket errors", "p50", "p99", "target"],
     )
     table.add("stop_talking -> final_transcript", len(stt), errors, harness.percentile(stt, 50),
@@ -176,7 +188,8 @@ def main(argv=None) -> None:
     memory = harness.Table("Voice memory per socket (KiB)", ["state", "per run", "mean"])
     for name, values in (("connected, idle", per_socket_connected), ("streaming audio", per_socket_streaming)):
         memory.add(name, " ".join(f"{v:.0f}" for v in values), sum(values) / len(values))
-    harness.report([table, memory], json_path=args.json, meta=harness.meta(args, turns=turns))
+    meta = harness.meta(args, turns=turns, start_spread_seconds=start_spread)
+    harness.report([table, memory], json_path=args.json, meta=meta)
 
 
 if __name__ == "__main__":
