@@ -476,16 +476,17 @@ async def reply_begin(
     user's limits: except for an emergency, which is answered with the safety notice alone.
     """
     classification = message_classify(text=text)
-    # Both are a round trip to Redis before the model can be asked: made together, they cost one.
-    model_allowed, stop_channel = await asyncio.gather(
-        _model_call_allowed(user_id=user_id, classification=classification),
-        StopChannel.open(conversation_id=conversation_id),
-        return_exceptions=True,
-    )
-    if isinstance(model_allowed, BaseException):
-        if stop_channel is not None:
-            await stop_channel.close()
-        raise model_allowed
+    model_allowed = True
+    try:
+        await quotas.model_call_reserve(user_id=user_id)
+    except TooManyRequestsError:
+        if not classification.is_emergency:
+            raise
+        model_allowed = False
+    except Exception as error:
+        logger.warning("The shared cache is unavailable: %s", type(error).__name__)
+        raise ServiceUnavailableError(UNAVAILABLE) from error
+    stop_channel = await StopChannel.open(conversation_id=conversation_id)
     model = None
     if model_allowed:
         model = ModelReply(
@@ -530,20 +531,6 @@ async def reply_begin(
     turn = ReplyTurn(record=record, stop_channel=stop_channel, model=model)
     turn.start()
     return turn
-
-
-async def _model_call_allowed(*, user_id, classification: Classification) -> bool:
-    """Count the turn against the user's limits; False when only the emergency notice may answer it."""
-    try:
-        await quotas.model_call_reserve(user_id=user_id)
-    except TooManyRequestsError:
-        if not classification.is_emergency:
-            raise
-        return False
-    except Exception as error:
-        logger.warning("The shared cache is unavailable: %s", type(error).__name__)
-        raise ServiceUnavailableError(UNAVAILABLE) from error
-    return True
 
 
 async def utterance_record(*, user: User, conversation_id, text: str) -> None:

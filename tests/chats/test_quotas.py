@@ -10,7 +10,6 @@ from django.test import AsyncClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chats import quotas
-from chats.engine import replies
 from chats.models import Message
 from nora.errors import TooManyRequestsError
 from nora.ratelimit import window_count
@@ -78,49 +77,6 @@ async def test_a_refused_turn_does_not_use_the_quota(owner, settings):
     chat = (await conversations(owner, 1))[0]
     assert (await send(owner, "00000000-0000-0000-0000-000000000000")).status_code == 404
     assert (await send(owner, chat.id)).status_code == 200
-
-
-async def test_the_limits_are_counted_while_the_stop_channel_is_joined(owner, settings, monkeypatch):
-    """Two Redis round trips before the model is asked, made together: the reservation waits on the join here."""
-    joining = asyncio.Event()
-    open_channel, reserve = replies.StopChannel.open, quotas.model_call_reserve
-
-    async def open_flagged(**kwargs):
-        joining.set()
-        return await open_channel(**kwargs)
-
-    async def reserve_after_join(**kwargs):
-        await asyncio.wait_for(joining.wait(), 5)
-        await reserve(**kwargs)
-
-    monkeypatch.setattr(replies.StopChannel, "open", open_flagged)
-    monkeypatch.setattr(quotas, "model_call_reserve", reserve_after_join)
-    chat = (await conversations(owner, 1))[0]
-    assert (await asyncio.wait_for(send(owner, chat.id), 10)).status_code == 200
-
-
-async def test_a_refused_turn_leaves_no_stop_channel_behind(owner, settings, monkeypatch):
-    """The channel is joined while the limits are counted, so a refusal must leave it again."""
-    settings.NORA_RATE_MESSAGES_PER_MINUTE = 1
-    joined, left = [], []
-    open_channel, close_channel = replies.StopChannel.open, replies.StopChannel.close
-
-    async def open_recorded(*, conversation_id):
-        channel = await open_channel(conversation_id=conversation_id)
-        joined.append((conversation_id, channel))
-        return channel
-
-    async def close_recorded(self):
-        left.append(self)
-        await close_channel(self)
-
-    monkeypatch.setattr(replies.StopChannel, "open", open_recorded)
-    monkeypatch.setattr(replies.StopChannel, "close", close_recorded)
-    chats = await conversations(owner, 2)
-    assert (await send(owner, chats[0].id)).status_code == 200
-    assert (await send(owner, chats[1].id)).status_code == 429
-    refused = [channel for conversation_id, channel in joined if str(conversation_id) == str(chats[1].id)]
-    assert refused and all(channel in left for channel in refused)
 
 
 async def test_an_emergency_over_the_limit_still_gets_the_notice(owner, settings):
