@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from nora.errors import NOT_AUTHENTICATED, ConflictError, NotAuthenticatedError, NotFoundError
 
+from . import selectors
 from .models import Conversation, Message
 from .personalities import PERSONALITIES
 
@@ -191,9 +192,7 @@ def turn_begin(
             raise NotFoundError("Conversation not found.")
         personality = personality or conversation.personality
         primary = categories[0] if categories else ""
-        earlier = list(
-            Message.objects.filter(conversation=conversation).order_by("-created_at", "-id")[:HISTORY_MESSAGES]
-        )
+        earlier = list(selectors.message_list(conversation=conversation).reverse()[:HISTORY_MESSAGES])
         earlier.reverse()
         user_message = _user_message_build(conversation=conversation, text=text, source=source, categories=categories)
         history = [*earlier[1 - HISTORY_MESSAGES :], user_message]
