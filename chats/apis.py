@@ -9,7 +9,7 @@ from nora.api import PageInput, envelope, page_slice, validated
 from nora.routers import UUID_PATTERN
 
 from . import selectors, services
-from .engine.replies import reply_stop
+from .engine.stop_requests import reply_stop
 from .personalities import PERSONALITIES
 from .schema import error_responses
 from .serializers import (

@@ -239,6 +239,8 @@ NORA_SSE_KEEPALIVE_SECONDS = env.float("NORA_SSE_KEEPALIVE_SECONDS", default=15.
 NORA_REPLY_SAVE_INTERVAL_SECONDS = env.float("NORA_REPLY_SAVE_INTERVAL_SECONDS", default=1.0)
 # A reply whose row has not been touched for this long has no live generator.
 NORA_REPLY_STALE_SECONDS = env.float("NORA_REPLY_STALE_SECONDS", default=30.0)
+# How long a process waits to listen for stop requests again after the channel layer failed.
+NORA_STOP_LISTENER_RETRY_SECONDS = 1.0
 
 # Per-user limits on model calls, shared by text and voice.
 NORA_RATE_MESSAGES_PER_MINUTE = env.int("NORA_RATE_MESSAGES_PER_MINUTE", default=10)

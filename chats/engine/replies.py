@@ -17,13 +17,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError
 
 from accounts.models import User
-from chats import quotas, selectors, services
-from chats.models import Conversation, Message
+from chats import quotas, services
+from chats.models import Message
 from chats.safety.classifier import Classification, message_classify
 from chats.safety.notices import disclaimer_build, emergency_notice_build, safety_instructions_build
 from nora.errors import ServiceUnavailableError, TooManyRequestsError
@@ -32,6 +31,7 @@ from nora.observability import FIRST_CHUNK, PROVIDER_ERRORS, TOKENS, conversatio
 from .prompts import history_build, system_prompt_build
 from .providers import ReplyEvent as ProviderEvent
 from .providers import ReplyOpened, ReplyProviderError, ReplyUsage, TextDelta, reply_provider
+from .stop_requests import StopSubscription, stop_listener
 
 logger = logging.getLogger(__name__)
 
@@ -70,62 +70,6 @@ ReplyEvent = ReplyStart | ReplyChunk | ReplyDone | ReplyFailed
 
 # Generations in flight in this process; the event loop only keeps weak references to tasks.
 _running: set["ReplyTurn"] = set()
-
-
-def stop_group_name(conversation_id) -> str:
-    return f"reply-stop.{conversation_id}"
-
-
-async def reply_stop(*, conversation: Conversation) -> bool:
-    """Ask whichever server process generates this conversation's reply to stop it.
-
-    False when there is nothing to stop (a reply whose process died is marked incomplete first).
-    """
-    await database_sync_to_async(services.replies_recover_stale)(conversation_id=conversation.id)
-    if not await database_sync_to_async(selectors.reply_in_progress)(conversation=conversation):
-        return False
-    await get_channel_layer().group_send(stop_group_name(conversation.id), {"type": "reply.stop"})
-    return True
-
-
-class StopChannel:
-    """Where stop requests for one conversation's reply arrive, from any server process."""
-
-    def __init__(self, *, layer, group: str, channel: str) -> None:
-        self._layer, self._group, self._channel = layer, group, channel
-
-    @classmethod
-    async def open(cls, *, conversation_id) -> "StopChannel | None":
-        """Join the conversation's stop group; None when the channel layer is unavailable.
-
-        Joined before the reply exists, so a stop sent the moment it appears is not missed.
-        """
-        layer = get_channel_layer()
-        group = stop_group_name(conversation_id)
-        try:
-            channel = await layer.new_channel()
-            await layer.group_add(group, channel)
-        except Exception as error:
-            # Without the channel layer a reply still completes; only /stop cannot reach it.
-            logger.warning("Stop requests cannot reach this reply: %s", type(error).__name__)
-            return None
-        return cls(layer=layer, group=group, channel=channel)
-
-    async def stop_requested(self) -> bool:
-        """Wait for a stop request: True when one came, False when the channel layer failed."""
-        try:
-            while (await self._layer.receive(self._channel)).get("type") != "reply.stop":
-                pass
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            logger.warning("Stop requests cannot reach this reply: %s", type(error).__name__)
-            return False
-        return True
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.shield(self._layer.group_discard(self._group, self._channel))
 
 
 def _context_fresh(*, user_id, conversation_id) -> contextvars.Context:
@@ -217,7 +161,7 @@ class ReplyTurn:
         self,
         *,
         record: services.TurnRecord,
-        stop_channel: StopChannel | None,
+        stop_subscription: StopSubscription | None,
         model: ModelReply | None,
     ) -> None:
         self.record = record
@@ -228,7 +172,7 @@ class ReplyTurn:
         self.text = record.reply.message
         # None when the turn is answered without the model (an emergency over the user's limits).
         self._model = model
-        self._stop_channel = stop_channel
+        self._stop_subscription = stop_subscription
         self._began = time.monotonic()
         self._model_spoke = False
         self._events: asyncio.Queue[ReplyEvent] = asyncio.Queue()
@@ -315,7 +259,7 @@ class ReplyTurn:
             self._reply_opened.set()
             if self._model is not None:
                 await self._model.discard()
-        stop_listener = asyncio.create_task(self._listen_for_stop())
+        stop_waiter = asyncio.create_task(self._listen_for_stop())
         saver = asyncio.create_task(self._save_periodically())
         try:
             if self._generation is not None:
@@ -335,7 +279,7 @@ class ReplyTurn:
             logger.exception("Reply generation failed", extra={"reply_id": str(self.reply_id)})
             status, failure = Message.Status.ERROR, GENERIC_FAILURE
         finally:
-            stop_listener.cancel()
+            stop_waiter.cancel()
             saver.cancel()
 
         saved = await asyncio.shield(self._finish(status=status, usage=usage))
@@ -419,13 +363,13 @@ class ReplyTurn:
             saved_text, saved_at = text, time.monotonic()
 
     async def _listen_for_stop(self) -> None:
-        if self._stop_channel is None:
+        if self._stop_subscription is None:
             return
         try:
-            if await self._stop_channel.stop_requested():
-                self.interrupt(status=Message.Status.STOPPED)
+            await self._stop_subscription.requested.wait()
+            self.interrupt(status=Message.Status.STOPPED)
         finally:
-            await self._stop_channel.close()
+            await self._stop_subscription.close()
 
     async def _title_generate(self) -> str | None:
         """The model's title, saved over the fallback; None keeps the fallback.
@@ -486,7 +430,7 @@ async def reply_begin(
     except Exception as error:
         logger.warning("The shared cache is unavailable: %s", type(error).__name__)
         raise ServiceUnavailableError(UNAVAILABLE) from error
-    stop_channel = await StopChannel.open(conversation_id=conversation_id)
+    stop_subscription = await stop_listener().subscribe(conversation_id=conversation_id)
     model = None
     if model_allowed:
         model = ModelReply(
@@ -513,8 +457,8 @@ async def reply_begin(
     except Exception as error:
         if model is not None:
             await model.discard()
-        if stop_channel is not None:
-            await stop_channel.close()
+        if stop_subscription is not None:
+            await stop_subscription.close()
         if model_allowed:
             await quotas.model_call_refund(user_id=user_id)
         if isinstance(error, DatabaseError):
@@ -528,7 +472,7 @@ async def reply_begin(
                 user=record.conversation.user, personality=record.reply.personality, history=record.history
             )
         )
-    turn = ReplyTurn(record=record, stop_channel=stop_channel, model=model)
+    turn = ReplyTurn(record=record, stop_subscription=stop_subscription, model=model)
     turn.start()
     return turn
 

@@ -1,0 +1,148 @@
+"""Stop requests: how `/stop`, served by any server process, reaches the one generating the reply.
+
+Each process listens on one channel of the channel layer. While it generates a reply, its
+channel is in the conversation's stop group, and `/stop` sends to that group.
+
+One receive per process, not one per reply: a receive is cancelled when its reply ends,
+and redis-py drops a connection whose command was cancelled, so a receive per reply cost a
+new Redis connection, a name lookup on a thread and four more commands for every reply.
+"""
+
+import asyncio
+import contextlib
+import logging
+import threading
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from chats import selectors, services
+from chats.models import Conversation
+
+logger = logging.getLogger(__name__)
+
+STOP = "reply.stop"
+
+
+def stop_group_name(conversation_id) -> str:
+    return f"reply-stop.{conversation_id}"
+
+
+async def reply_stop(*, conversation: Conversation) -> bool:
+    """Ask whichever server process generates this conversation's reply to stop it.
+
+    False when there is nothing to stop (a reply whose process died is marked incomplete first).
+    """
+    await database_sync_to_async(services.replies_recover_stale)(conversation_id=conversation.id)
+    if not await database_sync_to_async(selectors.reply_in_progress)(conversation=conversation):
+        return False
+    await get_channel_layer().group_send(
+        stop_group_name(conversation.id), {"type": STOP, "conversation": str(conversation.id)}
+    )
+    return True
+
+
+class StopSubscription:
+    """One reply's interest in stop requests for its conversation; `requested` is set when one comes."""
+
+    def __init__(self, *, listener: "StopListener", conversation: str) -> None:
+        self.conversation = conversation
+        self.requested = asyncio.Event()
+        self._listener = listener
+
+    async def close(self) -> None:
+        await self._listener.unsubscribe(self)
+
+
+class StopListener:
+    """This process's channel for stop requests, and the replies waiting on it."""
+
+    def __init__(self, *, layer) -> None:
+        self.layer = layer
+        self._channel: str | None = None
+        self._subscriptions: dict[str, set[StopSubscription]] = {}
+        self._receiving: asyncio.Task | None = None
+
+    async def subscribe(self, *, conversation_id) -> StopSubscription | None:
+        """Join the conversation's stop group; None when the channel layer is unavailable.
+
+        Joined before the reply exists, so a stop sent the moment it appears is not missed.
+        """
+        subscription = StopSubscription(listener=self, conversation=str(conversation_id))
+        self._subscriptions.setdefault(subscription.conversation, set()).add(subscription)
+        try:
+            if self._channel is None:
+                channel = await self.layer.new_channel()
+                self._channel = self._channel or channel
+            await self.layer.group_add(stop_group_name(subscription.conversation), self._channel)
+        except Exception as error:
+            # Without the channel layer a reply still completes; only /stop cannot reach it.
+            logger.warning("Stop requests cannot reach this reply: %s", type(error).__name__)
+            self._forget(subscription)
+            return None
+        if self._receiving is None or self._receiving.done():
+            self._receiving = asyncio.create_task(self._receive())
+        return subscription
+
+    def _forget(self, subscription: StopSubscription) -> bool:
+        """Whether that was the conversation's last subscription in this process."""
+        subscriptions = self._subscriptions.get(subscription.conversation, set())
+        subscriptions.discard(subscription)
+        if subscriptions:
+            return False
+        self._subscriptions.pop(subscription.conversation, None)
+        return True
+
+    async def unsubscribe(self, subscription: StopSubscription) -> None:
+        if not self._forget(subscription):
+            return
+        conversation = subscription.conversation
+        group = stop_group_name(conversation)
+        with contextlib.suppress(Exception):
+            await asyncio.shield(self.layer.group_discard(group, self._channel))
+            if conversation in self._subscriptions:
+                # Another reply of the conversation joined while this left: its join may
+                # have reached the layer first, and been undone by this leave.
+                await asyncio.shield(self.layer.group_add(group, self._channel))
+
+    async def _receive(self) -> None:
+        failing = False
+        while True:
+            try:
+                message = await self.layer.receive(self._channel)
+            except Exception as error:
+                if not failing:
+                    logger.warning("Stop requests cannot reach this process: %s", type(error).__name__)
+                failing = True
+                await asyncio.sleep(settings.NORA_STOP_LISTENER_RETRY_SECONDS)
+                continue
+            failing = False
+            if message.get("type") == STOP:
+                for subscription in self._subscriptions.get(message.get("conversation"), ()):
+                    subscription.requested.set()
+
+    def close(self) -> None:
+        if self._receiving is not None:
+            self._receiving.cancel()
+
+
+_listeners: dict[asyncio.AbstractEventLoop, StopListener] = {}
+_listeners_lock = threading.Lock()
+
+
+def stop_listener() -> StopListener:
+    """The running event loop's listener on the current channel layer."""
+    loop = asyncio.get_running_loop()
+    layer = get_channel_layer()
+    with _listeners_lock:
+        listener = _listeners.get(loop)
+        if listener is not None and listener.layer is layer:
+            return listener
+        if listener is not None:
+            listener.close()
+        # Listeners of closed loops (async_to_sync makes one per call) are dropped here.
+        for known in [known for known in _listeners if known.is_closed()]:
+            del _listeners[known]
+        listener = _listeners[loop] = StopListener(layer=layer)
+        return listener

@@ -1,0 +1,109 @@
+"""POST /chats/{id}/stop reaches the reply it names, through one listener per server process."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.test import AsyncClient
+
+from tests.chats.test_stream import auth, messages_of, send, without_keepalives
+from tests.factories import ConversationFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _replies_stay_live(settings):
+    """The first reply of a test run imports the SDK, which on a slow machine outlasts the
+    tests' short staleness window; a reply taken for dead would have nothing to stop."""
+    settings.NORA_REPLY_STALE_SECONDS = 60
+
+
+async def stop(user, conversation_id):
+    response = await AsyncClient().post(f"/chats/{conversation_id}/stop", headers=auth(user))
+    assert response.status_code == 200
+    return response.json()["data"]["stopping"]
+
+
+async def reply_streaming(conversation_id) -> None:
+    """Wait until the conversation's reply row exists, so a stop has something to end."""
+    for _ in range(200):
+        if len(await messages_of(conversation_id)) == 2:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the reply never started")
+
+
+async def test_a_stop_ends_only_the_reply_of_the_conversation_it_names(anthropic_model, owner):
+    stopped, running = [await sync_to_async(ConversationFactory)(user=owner) for _ in range(2)]
+    for _ in range(2):
+        anthropic_model.reply_script(tokens=[f" w{i}" for i in range(40)], token_interval=0.05)
+    stopped_task = asyncio.create_task(send(owner, stopped.id, {"message": "tell me a story"}))
+    running_task = asyncio.create_task(send(owner, running.id, {"message": "tell me another"}))
+    await reply_streaming(stopped.id)
+    await reply_streaming(running.id)
+
+    assert await stop(owner, stopped.id) is True
+
+    stopped_events = without_keepalives((await stopped_task)[1])
+    running_events = without_keepalives((await running_task)[1])
+    assert stopped_events[-1]["status"] == "stopped"
+    assert running_events[-1]["status"] == "complete"
+    assert [e["content"] for e in running_events if e["type"] == "chunk"] == [f" w{i}" for i in range(40)]
+
+
+async def test_a_turn_refused_while_a_reply_streams_leaves_that_reply_stoppable(anthropic_model, owner, conversation):
+    anthropic_model.reply_script(tokens=[f" w{i}" for i in range(40)], token_interval=0.05)
+    streaming = asyncio.create_task(send(owner, conversation.id, {"message": "tell me a long story"}))
+    await reply_streaming(conversation.id)
+
+    refused, _ = await send(owner, conversation.id, {"message": "and another thing"})
+    assert refused.status_code == 409
+    assert await stop(owner, conversation.id) is True
+
+    events = without_keepalives((await streaming)[1])
+    assert events[-1]["status"] == "stopped"
+
+
+async def test_replies_in_one_process_share_one_receive_on_the_channel_layer(anthropic_model, owner, monkeypatch):
+    """A receive cancelled at each reply's end cost a new Redis connection per reply."""
+    layer = get_channel_layer()
+    receives = []
+    receive = layer.receive
+
+    async def receive_counted(channel):
+        receives.append(channel)
+        return await receive(channel)
+
+    monkeypatch.setattr(layer, "receive", receive_counted)
+    for _ in range(4):
+        conversation = await sync_to_async(ConversationFactory)(user=owner)
+        response, events = await send(owner, conversation.id, {"message": "hello"})
+        assert without_keepalives(events)[-1]["status"] == "complete"
+
+    assert len(receives) == 1
+
+
+async def test_stops_reach_replies_again_after_the_channel_layer_failed(
+    anthropic_model, owner, conversation, monkeypatch
+):
+    layer = get_channel_layer()
+    receive = layer.receive
+    failures = []
+
+    async def receive_failing_once(channel):
+        if not failures:
+            failures.append(channel)
+            raise ConnectionError("the channel layer went away")
+        return await receive(channel)
+
+    monkeypatch.setattr(layer, "receive", receive_failing_once)
+    anthropic_model.reply_script(tokens=[f" w{i}" for i in range(40)], token_interval=0.05)
+    streaming = asyncio.create_task(send(owner, conversation.id, {"message": "tell me a long story"}))
+    await reply_streaming(conversation.id)
+    await asyncio.sleep(0.2)
+
+    assert await stop(owner, conversation.id) is True
+    assert failures
+    assert without_keepalives((await streaming)[1])[-1]["status"] == "stopped"
