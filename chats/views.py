@@ -51,7 +51,9 @@ async def sse_stream(turn: ReplyTurn):
     try:
         while True:
             try:
-                event = await asyncio.wait_for(turn.next_event(), keep_alive)
+                # A timeout scope, not wait_for: wait_for wraps every event's wait in a task of its own.
+                async with asyncio.timeout(keep_alive):
+                    event = await turn.next_event()
             except TimeoutError:
                 yield KEEP_ALIVE
                 continue
