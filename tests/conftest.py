@@ -1,10 +1,12 @@
 import os
+from collections.abc import AsyncIterator
 
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from chats.engine.providers import reply_provider
 from chats.models import Conversation
 from tests.factories import ConversationFactory, UserFactory
 from tests.fakes.anthropic_server import FakeAnthropicServer
@@ -58,13 +60,15 @@ def conversation(owner) -> Conversation:
 
 
 @pytest.fixture
-def anthropic_model(settings, anthropic_server) -> FakeAnthropicServer:
+async def anthropic_model(settings, anthropic_server) -> AsyncIterator[FakeAnthropicServer]:
     """Replies come from the fake Anthropic server through the real anthropic SDK."""
     settings.NORA_LLM_PROVIDER = "anthropic"
     settings.ANTHROPIC_API_KEY = "sk-ant-test-key-never-shown"
     settings.ANTHROPIC_BASE_URL = anthropic_server.url
     settings.NORA_LLM_TIMEOUT_SECONDS = 5.0
-    return anthropic_server
+    yield anthropic_server
+    # The SDK's HTTP session belongs to this test's event loop, which ends with the test.
+    await reply_provider().aclose()
 
 
 @pytest.fixture

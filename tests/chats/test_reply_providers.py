@@ -1,6 +1,7 @@
 import asyncio
 import logging
 import re
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -45,8 +46,10 @@ def anthropic_settings(settings, anthropic_server):
 
 
 @pytest.fixture
-def provider(anthropic_settings) -> AnthropicReplyProvider:
-    return AnthropicReplyProvider()
+async def provider(anthropic_settings) -> AsyncIterator[AnthropicReplyProvider]:
+    provider = AnthropicReplyProvider()
+    yield provider
+    await provider.aclose()
 
 
 async def reply_collect(
@@ -59,6 +62,8 @@ async def reply_collect(
             events.append(event)
     except ReplyProviderError as error:
         return events, error
+    finally:
+        await provider.aclose()
     return events, None
 
 

@@ -172,8 +172,19 @@ class AnthropicReplyProvider:
                 base_url=settings.ANTHROPIC_BASE_URL or None,
                 timeout=settings.NORA_LLM_TIMEOUT_SECONDS,
                 max_retries=0,
+                # The SDK's aiohttp transport rather than its default httpx one: reading a
+                # stream through httpx, httpcore and anyio was a quarter of a reply's CPU, and
+                # this spends about a sixth less per reply in all (bench/sse_cpu).
+                http_client=anthropic.DefaultAioHttpClient(timeout=settings.NORA_LLM_TIMEOUT_SECONDS),
             )
             return client
+
+    async def aclose(self) -> None:
+        """Close the running event loop's client, for code that ends its loop (each test does)."""
+        with self._clients_lock:
+            client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close()
 
     async def _backoff_sleep(self, *, attempt: int, failure: _Failure, operation: str) -> None:
         log.info(

@@ -46,3 +46,6 @@ class ReplyProvider(Protocol):
     def reply_stream(self, *, system: str, history: Sequence[Turn]) -> AsyncIterator[ReplyEvent]: ...
 
     async def title_generate(self, *, message: str) -> str: ...
+
+    async def aclose(self) -> None:
+        """Release what the provider holds for the running event loop, before the loop ends."""

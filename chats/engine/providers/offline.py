@@ -216,6 +216,9 @@ def _words_count(*, text: str) -> int:
 class OfflineReplyProvider:
     """Answers from TOPICS by the keywords of the person's last message, word by word."""
 
+    async def aclose(self) -> None:
+        """It holds no connections."""
+
     async def reply_stream(self, *, system: str, history: Sequence[Turn]) -> AsyncIterator[ReplyEvent]:
         last_user_text = next((turn.text for turn in reversed(history) if turn.role == "user"), "")
         topic = topic_pick(text=last_user_text)
