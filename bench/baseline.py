@@ -21,6 +21,9 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 SECRET_KEY = os.environ.get("BENCH_SECRET_KEY", "")
+# The SDK's default HTTP client (httpx), as the issue's baseline has it; "aiohttp" gives the
+# baseline the SDK's aiohttp transport, which Nora uses, to see how much of a gap that closes.
+HTTP_CLIENT = os.environ.get("BENCH_BASELINE_HTTP", "httpx")
 MODEL = "claude-sonnet-4-6"
 MAX_TOKENS = 1024
 INSERT = """
@@ -35,7 +38,8 @@ async def lifespan(app: FastAPI):
     app.state.pool = AsyncConnectionPool(os.environ["BENCH_DATABASE_URL"], min_size=4, max_size=10, open=False)
     await app.state.pool.open()
     app.state.client = anthropic.AsyncAnthropic(
-        api_key=os.environ["ANTHROPIC_API_KEY"], base_url=os.environ["ANTHROPIC_BASE_URL"], max_retries=0, timeout=60
+        api_key=os.environ["ANTHROPIC_API_KEY"], base_url=os.environ["ANTHROPIC_BASE_URL"], max_retries=0, timeout=60,
+        http_client=anthropic.DefaultAioHttpClient(timeout=60) if HTTP_CLIENT == "aiohttp" else None,
     )
     yield
     await app.state.client.close()

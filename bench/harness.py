@@ -444,6 +444,7 @@ def meta(args: argparse.Namespace, **more: object) -> dict:
         "tree": str(args.tree),
         "commit": commit,
         "cpus": os.cpu_count(),
+        "baseline_http": os.environ.get("BENCH_BASELINE_HTTP", "httpx"),
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
         **more,
     }
