@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from chats.models import Message
 from chats.personalities import PERSONALITIES
+from chats.selectors import HistoryMessage
 
 from .providers import Turn
 
@@ -42,7 +43,7 @@ def system_prompt_build(*, personality: str, user: User, safety_instructions: st
     return "\n\n".join(parts)
 
 
-def history_build(*, messages: Sequence[Message], budget_chars: int) -> list[Turn]:
+def history_build(*, messages: Sequence[HistoryMessage], budget_chars: int) -> list[Turn]:
     """Earlier turns, newest kept first until the budget runs out, in the order the API expects.
 
     `messages` are oldest first and end with the user's new message, which is always kept.
