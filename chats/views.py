@@ -57,7 +57,12 @@ async def sse_stream(turn: ReplyTurn):
             except TimeoutError:
                 yield KEEP_ALIVE
                 continue
-            yield sse_encode(event)
+            # Events that queued up while this stream waited for the loop go out in one write:
+            # under load each write costs more than the event it carries.
+            frames = [sse_encode(event)]
+            while not isinstance(event, ReplyDone | ReplyFailed) and (event := turn.event_ready()) is not None:
+                frames.append(sse_encode(event))
+            yield b"".join(frames)
             if isinstance(event, ReplyDone | ReplyFailed):
                 return
     finally:

@@ -210,6 +210,13 @@ class ReplyTurn:
     async def next_event(self) -> ReplyEvent:
         return await self._events.get()
 
+    def event_ready(self) -> ReplyEvent | None:
+        """The next event if one is already waiting, else None."""
+        try:
+            return self._events.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
     def interrupt(self, *, status: str) -> None:
         """End the reply now, saving what was said with `status` (stopped, or incomplete on barge-in)."""
         if self._final_status is None:

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,9 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chats import services
+from chats.engine.replies import ReplyChunk, ReplyDone, ReplyStart
 from chats.models import Conversation, Message
+from chats.views import sse_stream
 from tests.factories import ConversationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -496,3 +499,32 @@ async def test_conversation_moves_to_the_top_of_the_list(anthropic_model, owner)
     await send(owner, older.id, {"message": "hi"})
     first = await Conversation.objects.filter(user=owner).order_by("-last_activity_at").afirst()
     assert first.id == older.id
+
+
+async def test_events_already_waiting_go_out_in_one_write():
+    """Under load a stream falls behind its reply; what queued meanwhile is sent together."""
+
+    class QueuedTurn:
+        def __init__(self, events):
+            self.events = asyncio.Queue()
+            for event in events:
+                self.events.put_nowait(event)
+
+        async def next_event(self):
+            return await self.events.get()
+
+        def event_ready(self):
+            return None if self.events.empty() else self.events.get_nowait()
+
+    message_id = uuid.uuid4()
+    turn = QueuedTurn(
+        [
+            ReplyStart(message_id=message_id, title=None),
+            ReplyChunk(text="Rest"),
+            ReplyChunk(text=" helps"),
+            ReplyDone(message_id=message_id, status="complete", text="Rest helps", disclaimer=None, title=None),
+        ]
+    )
+    writes = [write async for write in sse_stream(turn)]
+    assert len(writes) == 1
+    assert [e["type"] for e in parse_sse(writes[0])] == ["start", "chunk", "chunk", "done"]
