@@ -1,3 +1,4 @@
+import gc
 import os
 import subprocess
 import sys
@@ -25,6 +26,13 @@ def test_refuses_to_start_without_secret_key_when_debug_is_off():
 
 def test_starts_with_a_development_key_in_debug():
     assert run_django("check", DEBUG="1").returncode == 0
+
+
+def test_the_asgi_application_leaves_what_it_loaded_out_of_garbage_collection():
+    """A full collection that walked every module and model loaded at start-up paused the loop for 200 ms."""
+    import nora.asgi  # noqa: F401
+
+    assert gc.get_freeze_count() > 10_000
 
 
 def test_no_pending_migrations():
