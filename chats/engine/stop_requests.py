@@ -10,6 +10,7 @@ new Redis connection, a name lookup on a thread and four more commands for every
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import threading
 
@@ -82,7 +83,9 @@ class StopListener:
             self._forget(subscription)
             return None
         if self._receiving is None or self._receiving.done():
-            self._receiving = asyncio.create_task(self._receive())
+            # An empty context: the listener outlives the request that happened to start it,
+            # and must not log under that request's id.
+            self._receiving = asyncio.create_task(self._receive(), context=contextvars.Context())
         return subscription
 
     def _forget(self, subscription: StopSubscription) -> bool:
