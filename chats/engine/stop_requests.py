@@ -5,7 +5,7 @@ channel is in the conversation's stop group, and `/stop` sends to that group.
 
 One receive per process, not one per reply: a receive is cancelled when its reply ends,
 and redis-py drops a connection whose command was cancelled, so a receive per reply cost a
-new Redis connection, a name lookup on a thread and four more commands for every reply.
+new Redis connection, channels_redis's clean-up script and a blocking pop for every reply.
 """
 
 import asyncio
