@@ -82,6 +82,14 @@ def deepgram(settings, deepgram_server) -> FakeDeepgramServer:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer(settings):
+    """A channel layer of the test's own. A reply leaves its process listening for stop
+    requests on the event loop it ran on, which for a test ends with it (or, for the schema
+    tests' client, outlives it); channels_redis lets one loop at a time receive on a layer."""
+    settings.CHANNEL_LAYERS = {**settings.CHANNEL_LAYERS}
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttles, quotas and tickets live in the cache (Redis in CI): no test sees another's."""
     from django.core.cache import cache

@@ -6,6 +6,8 @@ channel is in the conversation's stop group, and `/stop` sends to that group.
 One receive per process, not one per reply: a receive is cancelled when its reply ends,
 and redis-py drops a connection whose command was cancelled, so a receive per reply cost a
 new Redis connection, channels_redis's clean-up script and a blocking pop for every reply.
+The receive stays waiting on the server's event loop, its one loop (channels_redis lets one
+loop at a time receive on a layer).
 """
 
 import asyncio
