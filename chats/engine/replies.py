@@ -376,7 +376,7 @@ class ReplyTurn:
             await self._stop_subscription.requested.wait()
             self.interrupt(status=Message.Status.STOPPED)
         finally:
-            await self._stop_subscription.close()
+            self._stop_subscription.close()
 
     async def _title_generate(self) -> str | None:
         """The model's title, saved over the fallback; None keeps the fallback.
@@ -465,7 +465,7 @@ async def reply_begin(
         if model is not None:
             await model.discard()
         if stop_subscription is not None:
-            await stop_subscription.close()
+            stop_subscription.close()
         if model_allowed:
             await quotas.model_call_refund(user_id=user_id)
         if isinstance(error, DatabaseError):

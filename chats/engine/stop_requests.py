@@ -1,7 +1,12 @@
 """Stop requests: how `/stop`, served by any server process, reaches the one generating the reply.
 
-Each process listens on one channel of the channel layer. While it generates a reply, its
-channel is in the conversation's stop group, and `/stop` sends to that group.
+Each process listens on one channel of the channel layer, a member of one stop group that
+every process joins. `/stop` sends to that group, naming the conversation, and the process
+generating that conversation's reply ends it; the others have nothing of it and ignore it.
+
+One group for all, not a group per conversation: joining and leaving a conversation's group
+cost every reply three round trips to Redis, two of them before the model was asked, and
+stops are rare enough that every process hearing each one costs less.
 
 One receive per process, not one per reply: a receive is cancelled when its reply ends,
 and redis-py drops a connection whose command was cancelled, so a receive per reply cost a
@@ -11,10 +16,10 @@ loop at a time receive on a layer).
 """
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import threading
+import time
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -26,10 +31,10 @@ from chats.models import Conversation
 logger = logging.getLogger(__name__)
 
 STOP = "reply.stop"
-
-
-def stop_group_name(conversation_id) -> str:
-    return f"reply-stop.{conversation_id}"
+STOP_GROUP = "reply-stop"
+# Channels forgets a group's members a day after they joined (the layers' default
+# `group_expiry`), so a process joins again once half of that has passed.
+GROUP_EXPIRY_DEFAULT_SECONDS = 86400
 
 
 async def reply_stop(*, conversation: Conversation) -> bool:
@@ -40,9 +45,7 @@ async def reply_stop(*, conversation: Conversation) -> bool:
     await database_sync_to_async(services.replies_recover_stale)(conversation_id=conversation.id)
     if not await database_sync_to_async(selectors.reply_in_progress)(conversation=conversation):
         return False
-    await get_channel_layer().group_send(
-        stop_group_name(conversation.id), {"type": STOP, "conversation": str(conversation.id)}
-    )
+    await get_channel_layer().group_send(STOP_GROUP, {"type": STOP, "conversation": str(conversation.id)})
     return True
 
 
@@ -54,8 +57,8 @@ class StopSubscription:
         self.requested = asyncio.Event()
         self._listener = listener
 
-    async def close(self) -> None:
-        await self._listener.unsubscribe(self)
+    def close(self) -> None:
+        self._listener.unsubscribe(self)
 
 
 class StopListener:
@@ -64,25 +67,24 @@ class StopListener:
     def __init__(self, *, layer) -> None:
         self.layer = layer
         self._channel: str | None = None
+        self._joined_at: float | None = None
+        self._rejoin_after = getattr(layer, "group_expiry", GROUP_EXPIRY_DEFAULT_SECONDS) / 2
         self._subscriptions: dict[str, set[StopSubscription]] = {}
         self._receiving: asyncio.Task | None = None
 
     async def subscribe(self, *, conversation_id) -> StopSubscription | None:
-        """Join the conversation's stop group; None when the channel layer is unavailable.
+        """Wait for stop requests for the conversation; None when the channel layer is unavailable.
 
-        Joined before the reply exists, so a stop sent the moment it appears is not missed.
+        Subscribed before the reply exists, so a stop sent the moment it appears is not missed.
         """
         subscription = StopSubscription(listener=self, conversation=str(conversation_id))
         self._subscriptions.setdefault(subscription.conversation, set()).add(subscription)
         try:
-            if self._channel is None:
-                channel = await self.layer.new_channel()
-                self._channel = self._channel or channel
-            await self.layer.group_add(stop_group_name(subscription.conversation), self._channel)
+            await self._join()
         except Exception as error:
             # Without the channel layer a reply still completes; only /stop cannot reach it.
             logger.warning("Stop requests cannot reach this reply: %s", type(error).__name__)
-            self._forget(subscription)
+            self.unsubscribe(subscription)
             return None
         if self._receiving is None or self._receiving.done():
             # An empty context: the listener outlives the request that happened to start it,
@@ -90,26 +92,22 @@ class StopListener:
             self._receiving = asyncio.create_task(self._receive(), context=contextvars.Context())
         return subscription
 
-    def _forget(self, subscription: StopSubscription) -> bool:
-        """Whether that was the conversation's last subscription in this process."""
+    async def _join(self) -> None:
+        """Make this process's channel a member of the stop group, unless it recently was."""
+        now = time.monotonic()
+        if self._joined_at is not None and now - self._joined_at < self._rejoin_after:
+            return
+        if self._channel is None:
+            channel = await self.layer.new_channel()
+            self._channel = self._channel or channel
+        await self.layer.group_add(STOP_GROUP, self._channel)
+        self._joined_at = now
+
+    def unsubscribe(self, subscription: StopSubscription) -> None:
         subscriptions = self._subscriptions.get(subscription.conversation, set())
         subscriptions.discard(subscription)
-        if subscriptions:
-            return False
-        self._subscriptions.pop(subscription.conversation, None)
-        return True
-
-    async def unsubscribe(self, subscription: StopSubscription) -> None:
-        if not self._forget(subscription):
-            return
-        conversation = subscription.conversation
-        group = stop_group_name(conversation)
-        with contextlib.suppress(Exception):
-            await asyncio.shield(self.layer.group_discard(group, self._channel))
-            if conversation in self._subscriptions:
-                # Another reply of the conversation joined while this left: its join may
-                # have reached the layer first, and been undone by this leave.
-                await asyncio.shield(self.layer.group_add(group, self._channel))
+        if not subscriptions:
+            self._subscriptions.pop(subscription.conversation, None)
 
     async def _receive(self) -> None:
         failing = False

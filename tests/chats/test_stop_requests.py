@@ -107,3 +107,45 @@ async def test_stops_reach_replies_again_after_the_channel_layer_failed(
     assert await stop(owner, conversation.id) is True
     assert failures
     assert without_keepalives((await streaming)[1])[-1]["status"] == "stopped"
+
+
+async def test_replies_after_the_first_leave_the_stop_group_alone(anthropic_model, owner, monkeypatch):
+    """Joining and leaving a group per reply cost three round trips to Redis, two before the model was asked."""
+    layer = get_channel_layer()
+    memberships = []
+    group_add, group_discard = layer.group_add, layer.group_discard
+
+    async def group_add_counted(group, channel):
+        memberships.append(("add", group))
+        await group_add(group, channel)
+
+    async def group_discard_counted(group, channel):
+        memberships.append(("discard", group))
+        await group_discard(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", group_add_counted)
+    monkeypatch.setattr(layer, "group_discard", group_discard_counted)
+    for _ in range(3):
+        conversation = await sync_to_async(ConversationFactory)(user=owner)
+        _, events = await send(owner, conversation.id, {"message": "hello"})
+        assert without_keepalives(events)[-1]["status"] == "complete"
+
+    assert memberships == [("add", "reply-stop")]
+
+
+async def test_stops_still_arrive_after_channels_would_have_forgotten_the_process(anthropic_model, owner, settings):
+    layer_settings = settings.CHANNEL_LAYERS["default"]
+    settings.CHANNEL_LAYERS = {
+        "default": {**layer_settings, "CONFIG": {**layer_settings.get("CONFIG", {}), "group_expiry": 1}}
+    }
+    first, second = [await sync_to_async(ConversationFactory)(user=owner) for _ in range(2)]
+    _, events = await send(owner, first.id, {"message": "hello"})
+    assert without_keepalives(events)[-1]["status"] == "complete"
+    await asyncio.sleep(1.1)
+
+    anthropic_model.reply_script(tokens=[f" w{i}" for i in range(40)], token_interval=0.05)
+    streaming = asyncio.create_task(send(owner, second.id, {"message": "tell me a long story"}))
+    await reply_streaming(second.id)
+
+    assert await stop(owner, second.id) is True
+    assert without_keepalives((await streaming)[1])[-1]["status"] == "stopped"
