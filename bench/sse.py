@@ -11,6 +11,7 @@ Per stream it records:
 - per-chunk overhead: each chunk's receive time minus the time the fake sent that token.
 """
 
+import argparse
 import asyncio
 import json
 import random
@@ -159,12 +160,21 @@ class Target:
         return None if conversation is None else f"/chats/{conversation}/message"
 
 
-async def closed_loop(target: Target, *, clients: int, seconds: float, max_streams: int) -> list[Stream]:
-    """`clients` each send a message as soon as their previous reply is done."""
+async def closed_loop(
+    target: Target, *, clients: int, seconds: float, max_streams: int, start_spread: float = 0.0
+) -> list[Stream]:
+    """`clients` each send a message as soon as their previous reply is done.
+
+    Clients that start together stay in step, replies being of one length: every reply's
+    length, all of them send at once. With `start_spread`, each client starts at a random
+    moment within it, and only streams sent once every client has started are recorded.
+    """
     records: list[Stream] = []
-    deadline = time.monotonic() + seconds
+    recorded_from = time.monotonic() + start_spread
+    deadline = recorded_from + seconds
 
     async def client(index: int) -> None:
+        await asyncio.sleep(random.uniform(0, start_spread))
         connection = Connection(target.port)
         try:
             while time.monotonic() < deadline and len(records) < max_streams:
@@ -172,7 +182,8 @@ async def closed_loop(target: Target, *, clients: int, seconds: float, max_strea
                 if path is None:
                     return
                 record = Stream()
-                records.append(record)
+                if time.monotonic() >= recorded_from:
+                    records.append(record)
                 await connection.stream(path=path, token=target.tokens[index], message=target.message, record=record)
                 if record.error:
                     await asyncio.sleep(0.05)
@@ -181,6 +192,18 @@ async def closed_loop(target: Target, *, clients: int, seconds: float, max_strea
 
     await asyncio.gather(*(client(index) for index in range(clients)))
     return records
+
+
+def start_spread_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--start-spread-seconds", type=float, default=0.0,
+        help="each client starts at a random moment within this (a reply lasts about 0.9 s); "
+             "0, the default, starts them together, and they then send in step",
+    )
+
+
+def start_spread_note(seconds: float) -> str:
+    return f", clients started within {seconds:g} s" if seconds else ""
 
 
 async def open_loop(

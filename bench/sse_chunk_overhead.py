@@ -12,7 +12,7 @@ import asyncio
 
 from bench import harness
 from bench.compare import Provider, Results, Session, alternate, ratio, warm_up
-from bench.sse import Figures, closed_loop
+from bench.sse import Figures, closed_loop, start_spread_argument, start_spread_note
 
 
 def main(argv=None) -> None:
@@ -20,20 +20,22 @@ def main(argv=None) -> None:
     harness.common_arguments(parser)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
+    start_spread_argument(parser)
     args = parser.parse_args(argv)
     if args.smoke:
-        args.clients, args.seconds, args.runs = 4, 0.5, 1
+        args.clients, args.seconds, args.runs, args.start_spread_seconds = 4, 0.5, 1, 0.2
 
     def step(session: Session, results: Results) -> None:
         warm_up(session, clients=min(args.clients, 10), streams=1 if args.smoke else 3, smoke=args.smoke)
-        target = session.target(streams_per_client=int(args.seconds * 2) + 5)
-        records = asyncio.run(closed_loop(target, clients=args.clients, seconds=args.seconds, max_streams=100_000))
+        target = session.target(streams_per_client=int((args.seconds + args.start_spread_seconds) * 2) + 5)
+        records = asyncio.run(closed_loop(target, clients=args.clients, seconds=args.seconds, max_streams=100_000,
+                                               start_spread=args.start_spread_seconds))
         results.add(session.server, args.clients, Figures.of(records))
 
     results = alternate(args, provider=Provider(), clients=args.clients, step=step, servers=harness.servers(args))
     base = results.get("baseline", args.clients)
     table = harness.Table(
-        f"SSE per-chunk overhead at {args.clients} clients (ms)",
+        f"SSE per-chunk overhead at {args.clients} clients (ms)" + start_spread_note(args.start_spread_seconds),
         ["server", "streams", "chunks", "p50", "p99", "p50 / baseline", "p99 / baseline", "target"],
     )
     for server in harness.servers(args):

@@ -13,7 +13,7 @@ import asyncio
 
 from bench import harness
 from bench.compare import Provider, Results, Session, alternate, ratio, warm_up
-from bench.sse import Figures, closed_loop
+from bench.sse import Figures, closed_loop, start_spread_argument, start_spread_note
 
 
 def main(argv=None) -> None:
@@ -21,21 +21,23 @@ def main(argv=None) -> None:
     harness.common_arguments(parser)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 50])
     parser.add_argument("--seconds", type=float, default=20.0, help="per load level and run")
+    start_spread_argument(parser)
     args = parser.parse_args(argv)
     if args.smoke:
-        args.clients, args.seconds, args.runs = [1, 4], 0.5, 1
+        args.clients, args.seconds, args.runs, args.start_spread_seconds = [1, 4], 0.5, 1, 0.2
     clients_max = max(args.clients)
 
     def step(session: Session, results: Results) -> None:
         warm_up(session, clients=min(clients_max, 10), streams=1 if args.smoke else 3, smoke=args.smoke)
         for clients in args.clients:
-            target = session.target(streams_per_client=int(args.seconds * 2) + 5)
-            records = asyncio.run(closed_loop(target, clients=clients, seconds=args.seconds, max_streams=100_000))
+            target = session.target(streams_per_client=int((args.seconds + args.start_spread_seconds) * 2) + 5)
+            records = asyncio.run(closed_loop(target, clients=clients, seconds=args.seconds, max_streams=100_000,
+                                               start_spread=args.start_spread_seconds))
             results.add(session.server, clients, Figures.of(records))
 
     results = alternate(args, provider=Provider(), clients=clients_max, step=step, servers=harness.servers(args))
     table = harness.Table(
-        "SSE time to first chunk, added (ms)",
+        "SSE time to first chunk, added (ms)" + start_spread_note(args.start_spread_seconds),
         ["clients", "server", "streams", "errors", "p50", "p99", "p50 / baseline", "target"],
     )
     for clients in args.clients:
