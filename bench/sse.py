@@ -165,8 +165,8 @@ async def closed_loop(
 ) -> list[Stream]:
     """`clients` each send a message as soon as their previous reply is done.
 
-    Clients that start together stay in step, replies being of one length: every reply's
-    length, all of them send at once. With `start_spread`, each client starts at a random
+    Clients that start together stay in step, as every reply takes as long: once per reply,
+    all of them send at the same moment. With `start_spread`, each client starts at a random
     moment within it, and only streams sent once every client has started are recorded.
     """
     records: list[Stream] = []

@@ -92,10 +92,10 @@ class StopListener:
             self._receiving = asyncio.create_task(self._receive(), context=contextvars.Context())
         return subscription
 
-    async def _join(self) -> None:
+    async def _join(self, *, again: bool = False) -> None:
         """Make this process's channel a member of the stop group, unless it recently was."""
         now = time.monotonic()
-        if self._joined_at is not None and now - self._joined_at < self._rejoin_after:
+        if not again and self._joined_at is not None and now - self._joined_at < self._rejoin_after:
             return
         if self._channel is None:
             channel = await self.layer.new_channel()
@@ -113,6 +113,9 @@ class StopListener:
         failing = False
         while True:
             try:
+                if failing:
+                    # A restarted Redis keeps nothing, the stop group included.
+                    await self._join(again=True)
                 message = await self.layer.receive(self._channel)
             except Exception as error:
                 if not failing:

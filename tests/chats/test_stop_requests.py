@@ -95,6 +95,8 @@ async def test_stops_reach_replies_again_after_the_channel_layer_failed(
     async def receive_failing_once(channel):
         if not failures:
             failures.append(channel)
+            # As a restarted Redis would: the connection fails, and the groups are gone.
+            await layer.group_discard("reply-stop", channel)
             raise ConnectionError("the channel layer went away")
         return await receive(channel)
 
