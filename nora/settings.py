@@ -241,6 +241,9 @@ NORA_REPLY_SAVE_INTERVAL_SECONDS = env.float("NORA_REPLY_SAVE_INTERVAL_SECONDS",
 NORA_REPLY_STALE_SECONDS = env.float("NORA_REPLY_STALE_SECONDS", default=30.0)
 # How long a process waits to listen for stop requests again after the channel layer failed.
 NORA_STOP_LISTENER_RETRY_SECONDS = 1.0
+# How often a process generating replies joins the stop group again, so that a group lost in
+# Redis (flushed, or a failover) costs stops no longer than this.
+NORA_STOP_GROUP_REJOIN_SECONDS = 60.0
 
 # Per-user limits on model calls, shared by text and voice.
 NORA_RATE_MESSAGES_PER_MINUTE = env.int("NORA_RATE_MESSAGES_PER_MINUTE", default=10)

@@ -32,8 +32,8 @@ logger = logging.getLogger(__name__)
 
 STOP = "reply.stop"
 STOP_GROUP = "reply-stop"
-# Channels forgets a group's members a day after they joined (the layers' default
-# `group_expiry`), so a process joins again once half of that has passed.
+# Channels forgets a group's members this long after they joined, unless the layer's
+# `group_expiry` says otherwise; a process joins again before half of it has passed.
 GROUP_EXPIRY_DEFAULT_SECONDS = 86400
 
 
@@ -68,7 +68,9 @@ class StopListener:
         self.layer = layer
         self._channel: str | None = None
         self._joined_at: float | None = None
-        self._rejoin_after = getattr(layer, "group_expiry", GROUP_EXPIRY_DEFAULT_SECONDS) / 2
+        self._rejoin_after = min(
+            settings.NORA_STOP_GROUP_REJOIN_SECONDS, getattr(layer, "group_expiry", GROUP_EXPIRY_DEFAULT_SECONDS) / 2
+        )
         self._subscriptions: dict[str, set[StopSubscription]] = {}
         self._receiving: asyncio.Task | None = None
 

@@ -151,3 +151,29 @@ async def test_stops_still_arrive_after_channels_would_have_forgotten_the_proces
 
     assert await stop(owner, second.id) is True
     assert without_keepalives((await streaming)[1])[-1]["status"] == "stopped"
+
+
+async def test_stops_arrive_again_soon_after_redis_lost_the_stop_group(anthropic_model, owner, settings, monkeypatch):
+    settings.NORA_STOP_GROUP_REJOIN_SECONDS = 0.5
+    layer = get_channel_layer()
+    channels = []
+    group_add = layer.group_add
+
+    async def group_add_seen(group, channel):
+        channels.append(channel)
+        await group_add(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", group_add_seen)
+    first, second = [await sync_to_async(ConversationFactory)(user=owner) for _ in range(2)]
+    _, events = await send(owner, first.id, {"message": "hello"})
+    assert without_keepalives(events)[-1]["status"] == "complete"
+    # Flushed, or a failover to a replica that never had it: the connections live on.
+    await layer.group_discard("reply-stop", channels[0])
+    await asyncio.sleep(0.6)
+
+    anthropic_model.reply_script(tokens=[f" w{i}" for i in range(40)], token_interval=0.05)
+    streaming = asyncio.create_task(send(owner, second.id, {"message": "tell me a long story"}))
+    await reply_streaming(second.id)
+
+    assert await stop(owner, second.id) is True
+    assert without_keepalives((await streaming)[1])[-1]["status"] == "stopped"
