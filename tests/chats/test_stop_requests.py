@@ -35,6 +35,15 @@ async def reply_streaming(conversation_id) -> None:
     raise AssertionError("the reply never started")
 
 
+async def long_reply_stopped(anthropic_model, owner, conversation_id) -> str:
+    """Stop a long reply once it streams; the status it ended with."""
+    anthropic_model.reply_script(tokens=[f" w{i}" for i in range(40)], token_interval=0.05)
+    streaming = asyncio.create_task(send(owner, conversation_id, {"message": "tell me a long story"}))
+    await reply_streaming(conversation_id)
+    assert await stop(owner, conversation_id) is True
+    return without_keepalives((await streaming)[1])[-1]["status"]
+
+
 async def test_a_stop_ends_only_the_reply_of_the_conversation_it_names(anthropic_model, owner):
     stopped, running = [await sync_to_async(ConversationFactory)(user=owner) for _ in range(2)]
     for _ in range(2):
@@ -145,12 +154,7 @@ async def test_stops_still_arrive_after_channels_would_have_forgotten_the_proces
     assert without_keepalives(events)[-1]["status"] == "complete"
     await asyncio.sleep(1.1)
 
-    anthropic_model.reply_script(tokens=[f" w{i}" for i in range(40)], token_interval=0.05)
-    streaming = asyncio.create_task(send(owner, second.id, {"message": "tell me a long story"}))
-    await reply_streaming(second.id)
-
-    assert await stop(owner, second.id) is True
-    assert without_keepalives((await streaming)[1])[-1]["status"] == "stopped"
+    assert await long_reply_stopped(anthropic_model, owner, second.id) == "stopped"
 
 
 async def test_stops_arrive_again_soon_after_redis_lost_the_stop_group(anthropic_model, owner, settings, monkeypatch):
@@ -171,9 +175,4 @@ async def test_stops_arrive_again_soon_after_redis_lost_the_stop_group(anthropic
     await layer.group_discard("reply-stop", channels[0])
     await asyncio.sleep(0.6)
 
-    anthropic_model.reply_script(tokens=[f" w{i}" for i in range(40)], token_interval=0.05)
-    streaming = asyncio.create_task(send(owner, second.id, {"message": "tell me a long story"}))
-    await reply_streaming(second.id)
-
-    assert await stop(owner, second.id) is True
-    assert without_keepalives((await streaming)[1])[-1]["status"] == "stopped"
+    assert await long_reply_stopped(anthropic_model, owner, second.id) == "stopped"
