@@ -25,6 +25,7 @@ BENCHMARKS = [
     "bench.voice_latency",
     "bench.title_first_chunk",
     "bench.safety_classifier",
+    "bench.turn_instructions",
 ]
 
 pytestmark = [
