@@ -60,8 +60,8 @@ async def turn_send(application, *, conversation: str, token: str) -> None:
         raise RuntimeError(f"the turn did not complete: status {sent[0].get('status')}, {stream[-300:]!r}")
 
 
-def callgrind_control(flag: str) -> None:
-    if os.environ.get("BENCH_UNDER_CALLGRIND"):
+def callgrind_control(flag: str, *, plan: dict) -> None:
+    if plan["callgrind"]:
         subprocess.run(["callgrind_control", flag, str(os.getpid())], check=True, stdout=subprocess.DEVNULL)
 
 
@@ -73,13 +73,13 @@ async def turns_run(plan: dict) -> float:
         await turn_send(application, conversation=conversation, token=plan["token"])
     # Let the last reply's saving and the counters settle outside the count.
     await asyncio.sleep(0.5)
-    callgrind_control("--zero")
+    callgrind_control("--zero", plan=plan)
     started = time.perf_counter()
     for conversation in counted:
         await turn_send(application, conversation=conversation, token=plan["token"])
     elapsed = time.perf_counter() - started
     await asyncio.sleep(0.5)
-    callgrind_control("--dump")
+    callgrind_control("--dump", plan=plan)
     return elapsed
 
 

@@ -2,7 +2,7 @@
 
 Timings on a shared two-core machine move by a tenth between runs with the code unchanged, so
 a change worth 1 or 2% of the CPU cannot be told from noise by them. Instruction counts can:
-valgrind's callgrind repeats them within 0.3%. The driver (bench/turn_driver.py) sends each
+valgrind's callgrind repeats them within 0.5%. The driver (bench/turn_driver.py) sends each
 turn through Nora's ASGI application in its own process, against the stamping fake on the
 other core (40 tokens), and the count over the counted turns is divided by their number.
 Daphne and the network are left out: the figure is Nora's code and what it calls (Django,
@@ -31,7 +31,7 @@ def turns_count(*, tree: Path, plan: dict, env: dict[str, str], valgrind: bool) 
     """Instructions over the counted turns (None without valgrind), and their wall time."""
     with tempfile.TemporaryDirectory(prefix="nora-instructions-") as directory:
         plan_path = Path(directory) / "plan.json"
-        plan_path.write_text(json.dumps(plan))
+        plan_path.write_text(json.dumps({**plan, "callgrind": valgrind}))
         command = [harness.PYTHON, str(harness.ROOT / "bench" / "turn_driver.py"), str(plan_path)]
         if valgrind:
             command = [
@@ -40,7 +40,6 @@ def turns_count(*, tree: Path, plan: dict, env: dict[str, str], valgrind: bool) 
                 f"--callgrind-out-file={directory}/callgrind.%p",
                 *command,
             ]
-            env = {**env, "BENCH_UNDER_CALLGRIND": "1"}
         result = subprocess.run(
             ["taskset", "-c", harness.SERVER_CORE, *command], cwd=tree, env=env, capture_output=True, timeout=1800
         )
@@ -57,7 +56,7 @@ def turns_count(*, tree: Path, plan: dict, env: dict[str, str], valgrind: bool) 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="the driver without valgrind, 2 turns, for CI")
-    parser.add_argument("--runs", type=int, default=1, help="counts repeat within 0.3%%; more runs only confirm it")
+    parser.add_argument("--runs", type=int, default=1, help="counts repeat within 0.5%%; more runs only confirm it")
     parser.add_argument("--turns", type=int, default=20, help="counted turns, after 15 to warm up")
     parser.add_argument("--tree", type=Path, default=harness.ROOT, help="the Nora source tree (default: this one)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
