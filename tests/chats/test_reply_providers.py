@@ -155,10 +155,11 @@ async def test_stream_events_survive_any_cut_in_the_bytes(newline):
     """Lines cut anywhere, even inside a character or between CR and LF, give the same events."""
     texts = ["Bébé", " dort", " 👶", " bien."]
     raw = _stream_raw(texts=texts, newline=newline)
-    expected = [*(TextDelta(t) for t in texts), ReplyUsage(model="claude-sonnet-4-6", input_tokens=12, output_tokens=4)]
+    usage = ReplyUsage(model="claude-sonnet-4-6", input_tokens=12, output_tokens=4)
+    expected = [*(TextDelta(text) for text in texts), usage]
 
     assert await _parsed([raw]) == expected
-    assert await _parsed([raw[i : i + 1] for i in range(len(raw))]) == expected
+    assert await _parsed([raw[offset : offset + 1] for offset in range(len(raw))]) == expected
     for cut in range(1, len(raw)):
         assert await _parsed([raw[:cut], raw[cut:]]) == expected, cut
 
