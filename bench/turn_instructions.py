@@ -92,13 +92,14 @@ def main(argv=None) -> None:
         ["tree", "turns", "per run (millions)", "per turn (millions)"],
     )
     per_turn = [count / args.turns / 1e6 for count in counts if count is not None]
+    meta = harness.meta(args, turns=args.turns, runs=args.runs)
     table.add(
-        harness.meta(args)["commit"],
+        meta["commit"],
         args.turns * args.runs,
         ", ".join(f"{value:.3f}" for value in per_turn) or "-",
         sum(per_turn) / len(per_turn) if per_turn else float("nan"),
     )
-    harness.report([table], json_path=args.json, meta=harness.meta(args, turns=args.turns, runs=args.runs))
+    harness.report([table], json_path=args.json, meta=meta)
 
 
 if __name__ == "__main__":
