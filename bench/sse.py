@@ -194,6 +194,11 @@ async def closed_loop(
     return records
 
 
+def closed_loop_streams_per_client(*, seconds: float, start_spread: float = 0.0) -> int:
+    """Conversations each closed-loop client may need: a reply lasts about 0.9 s, with room to spare."""
+    return int((seconds + start_spread) * 2) + 5
+
+
 def start_spread_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--start-spread-seconds", type=float, default=0.0,

@@ -16,7 +16,7 @@ import time
 
 from bench import harness
 from bench.compare import Provider, Results, Session, alternate, ratio, warm_up
-from bench.sse import Figures, closed_loop, open_loop
+from bench.sse import Figures, closed_loop, closed_loop_streams_per_client, open_loop
 
 SUSTAINED_P99_MS = 100.0
 
@@ -26,7 +26,7 @@ def cpu_per_stream(session: Session, *, clients: int, seconds: float, idle_secon
     idle_start, idle_cpu = time.monotonic(), process.cpu_seconds()
     time.sleep(idle_seconds)
     idle_rate = (process.cpu_seconds() - idle_cpu) / (time.monotonic() - idle_start)
-    target = session.target(streams_per_client=int(seconds * 2) + 5)
+    target = session.target(streams_per_client=closed_loop_streams_per_client(seconds=seconds))
     start, cpu = time.monotonic(), process.cpu_seconds()
     records = asyncio.run(closed_loop(target, clients=clients, seconds=seconds, max_streams=100_000))
     harness.settle(process, seconds=0.3)

@@ -13,7 +13,13 @@ import asyncio
 
 from bench import harness
 from bench.compare import Provider, Results, Session, alternate, ratio, warm_up
-from bench.sse import Figures, closed_loop, start_spread_argument, start_spread_note
+from bench.sse import (
+    Figures,
+    closed_loop,
+    closed_loop_streams_per_client,
+    start_spread_argument,
+    start_spread_note,
+)
 
 
 def main(argv=None) -> None:
@@ -30,7 +36,8 @@ def main(argv=None) -> None:
     def step(session: Session, results: Results) -> None:
         warm_up(session, clients=min(clients_max, 10), streams=1 if args.smoke else 3, smoke=args.smoke)
         for clients in args.clients:
-            target = session.target(streams_per_client=int((args.seconds + args.start_spread_seconds) * 2) + 5)
+            per_client = closed_loop_streams_per_client(seconds=args.seconds, start_spread=args.start_spread_seconds)
+            target = session.target(streams_per_client=per_client)
             records = asyncio.run(closed_loop(target, clients=clients, seconds=args.seconds, max_streams=100_000,
                                                start_spread=args.start_spread_seconds))
             results.add(session.server, clients, Figures.of(records))
