@@ -9,6 +9,7 @@ trip on the event loop and no thread; on any other cache, the same steps in a th
 """
 
 import asyncio
+import functools
 import time
 import weakref
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import redis.asyncio
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, cache, caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
@@ -130,15 +131,27 @@ def _redis_counters() -> _RedisCounters | None:
     return counters
 
 
+@functools.cache
+def _key_maker() -> BaseCache:
+    """The default cache's backend, built once, to name keys exactly as `cache` does.
+
+    `cache` itself is a proxy to a backend per context: under ASGI every request, and every
+    reply's task, would build a backend of its own just to make these keys.
+    """
+    return caches.create_connection(DEFAULT_CACHE_ALIAS)
+
+
 @receiver(setting_changed)
 def _counters_forget(*, setting: str, **kwargs) -> None:
     if setting == "CACHES":
         _counters.clear()
+        _key_maker.cache_clear()
 
 
 def _full_keys(*, windows: Sequence[Window], subject: str) -> list[str]:
     now = time.time()
-    return [cache.make_and_validate_key(_window_key(window=window, subject=subject, now=now)[0]) for window in windows]
+    make_key = _key_maker().make_and_validate_key
+    return [make_key(_window_key(window=window, subject=subject, now=now)[0]) for window in windows]
 
 
 async def windows_reserve(*, windows: Sequence[Window], subject: str, ceiling: Window | None = None) -> Window | None:

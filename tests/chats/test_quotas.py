@@ -1,11 +1,13 @@
 """Per-user limits on model calls, shared by text and voice."""
 
 import asyncio
+import contextvars
 import json
 
 import pytest
 import redis
 from asgiref.sync import sync_to_async
+from django.core.cache import caches
 from django.test import AsyncClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -171,6 +173,28 @@ async def test_counters_expire_with_their_window(settings, user):
     assert 0 < ttls["messages-minute"] <= 61
     assert 60 < ttls["messages-day"] <= quotas.DAY + 1
     assert 60 < ttls["tokens-day"] <= quotas.DAY + 1
+
+
+async def test_reserving_builds_no_cache_backend_per_request(user, monkeypatch):
+    """Under ASGI every request and every reply runs in a context of its own, and `cache` is a
+    backend per context: naming the script's keys must not build one each time."""
+    await quotas.model_call_reserve(user_id=user.id)
+    built = []
+    create_connection = caches.create_connection
+    monkeypatch.setattr(caches, "create_connection", lambda alias: built.append(alias) or create_connection(alias))
+    for _ in range(3):
+        await asyncio.create_task(quotas.model_call_reserve(user_id=user.id), context=contextvars.Context())
+        await asyncio.create_task(quotas.tokens_charge(user_id=user.id, tokens=5), context=contextvars.Context())
+    assert built == []
+
+
+async def test_the_scripts_keys_follow_a_changed_key_prefix(settings, user):
+    """The script names its keys as `cache` does, also after the cache's settings change."""
+    await quotas.model_call_reserve(user_id=user.id)
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": "elsewhere"}}
+    await quotas.model_call_reserve(user_id=user.id)
+    per_minute, _, _ = quotas._windows()
+    assert await sync_to_async(window_count)(window=per_minute, subject=str(user.id)) == 1
 
 
 async def test_concurrent_sends_cannot_pass_the_limit_together(owner, settings):
