@@ -272,6 +272,17 @@ async def test_a_second_message_while_a_reply_is_generated_is_409(anthropic_mode
     assert "second" not in texts
 
 
+async def test_a_live_reply_older_than_the_history_read_still_blocks_a_turn(owner, conversation, settings):
+    """A turn reads the last 200 messages; voice can keep that many user messages after a live reply."""
+    settings.NORA_REPLY_STALE_SECONDS = 60
+    live = await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", status="streaming")
+    await Message.objects.filter(id=live.id).aupdate(created_at=timezone.now() - timedelta(hours=1))
+    await sync_to_async(MessageFactory.create_batch)(services.HISTORY_MESSAGES, conversation=conversation)
+    response, _ = await send(owner, conversation.id, {"message": "are you still there?"})
+    assert response.status_code == 409
+    assert await Message.objects.filter(conversation=conversation).acount() == services.HISTORY_MESSAGES + 1
+
+
 def reply_request_awaited(server, *, seconds: float = 2.0) -> bool:
     """Wait, on the database's thread, for the model's request to reach the fake server."""
     deadline = time.monotonic() + seconds
