@@ -4,12 +4,14 @@ Timings on a shared two-core machine move by a tenth between runs with the code 
 a change worth 1 or 2% of the CPU cannot be told from noise by them. Instruction counts can:
 valgrind's callgrind repeats them within 0.5%. The driver (bench/turn_driver.py) sends each
 turn through Nora's ASGI application in its own process, against the stamping fake on the
-other core (40 tokens), and the count over the counted turns is divided by their number.
+other core (40 tokens unless `--tokens`), and the count over the counted turns is divided by
+their number; two counts that differ only in `--tokens` give the cost of one chunk.
 Daphne and the network are left out: the figure is Nora's code and what it calls (Django,
 the SDK, aiohttp, psycopg, redis-py), all threads together. It compares trees; it is not one
 of the issue's measurements. Needs valgrind (Debian's package).
 
     python -m bench.turn_instructions --tree /tmp/nora-bench-tree
+    python -m bench.turn_instructions --tree /tmp/nora-bench-tree --tokens 80
     python -m bench.turn_instructions --smoke      # the driver without valgrind, 2 turns
 """
 
@@ -58,6 +60,9 @@ def main(argv=None) -> None:
     parser.add_argument("--smoke", action="store_true", help="the driver without valgrind, 2 turns, for CI")
     parser.add_argument("--runs", type=int, default=1, help="counts repeat within 0.5%%; more runs only confirm it")
     parser.add_argument("--turns", type=int, default=20, help="counted turns, after 15 to warm up")
+    parser.add_argument(
+        "--tokens", type=int, default=40, help="of each reply; two counts that differ only here give the cost per chunk"
+    )
     parser.add_argument("--tree", type=Path, default=harness.ROOT, help="the Nora source tree (default: this one)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra setting for Nora")
@@ -70,7 +75,7 @@ def main(argv=None) -> None:
         parser.error("valgrind is not installed (apt-get install valgrind)")
     harness.setup(args)
 
-    fake = harness.fake_anthropic_start(first_token_ms=5.0, token_interval_ms=1.0, tokens=40)
+    fake = harness.fake_anthropic_start(first_token_ms=5.0, token_interval_ms=1.0, tokens=args.tokens)
     env = harness.nora_env(tree=args.tree, anthropic_url=fake.url, extra=harness.extra_env(args.env))
     (user,) = harness.users_make(prefix="instructions", count=1)
     token = harness.access_token(user)
@@ -88,11 +93,11 @@ def main(argv=None) -> None:
         harness.load_data_forget(prefix="instructions")
 
     table = harness.Table(
-        "Instructions per turn (a message and its 40-token reply, in-process)",
+        f"Instructions per turn (a message and its {args.tokens}-token reply, in-process)",
         ["tree", "turns", "per run (millions)", "per turn (millions)"],
     )
     per_turn = [count / args.turns / 1e6 for count in counts if count is not None]
-    meta = harness.meta(args, turns=args.turns, runs=args.runs)
+    meta = harness.meta(args, turns=args.turns, runs=args.runs, tokens=args.tokens)
     table.add(
         meta["commit"],
         args.turns * args.runs,
