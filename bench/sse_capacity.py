@@ -4,7 +4,8 @@ For each level N (a fresh server each time): N streams are opened at --open-rate
 and held (the fake sends a token every 100 ms of a long reply); then new streams arrive at
 10 per second for --probe-seconds. The level holds when the new streams' p99 added time to
 first chunk is <= 100 ms and nothing failed. Memory per open stream is the RSS growth from
-the warmed-up idle server to N open streams, divided by N.
+the warmed-up idle server to N open streams, divided by N. The server's CPU while the new
+streams arrive, as a share of its one core, shows how far a level is from what the core has.
 
     python -m bench.sse_capacity --levels 250 500 750 1000
     python -m bench.sse_capacity --smoke
@@ -16,13 +17,13 @@ import time
 
 from bench import harness
 from bench.compare import Provider, Results, Session, alternate, warm_up
-from bench.sse import Figures, Stream, Target, _one, open_loop
+from bench.sse import Figures, Stream, _one, open_loop
 
 HOLDS_P99_MS = 100.0
 
 
 async def level_run(session: Session, *, held: int, open_rate: float, probe_rate: float, probe_seconds: float,
-                    idle_rss: int) -> tuple[Figures, Figures, float]:
+                    idle_rss: int) -> tuple[Figures, Figures, float, float]:
     users = len(session.user_ids)
     target = session.target(streams_per_client=(held + int(probe_rate * probe_seconds)) // users + 3)
     records: list[Stream] = []
@@ -36,17 +37,21 @@ async def level_run(session: Session, *, held: int, open_rate: float, probe_rate
         tasks.append(asyncio.create_task(_one(target, target.path(client), target.tokens[client], record)))
     # Every held stream has had its first chunk (or failed) before the memory reading.
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and any(r.first_chunk_us is None and not r.error and r.ended_us == 0 for r in records):
+    while time.monotonic() < deadline and any(
+        r.first_chunk_us is None and not r.error and r.ended_us == 0 for r in records
+    ):
         await asyncio.sleep(0.2)
     await asyncio.sleep(1.0)
     held_open = sum(1 for r in records if r.first_chunk_us is not None and r.ended_us == 0)
     kib_per_stream = (session.process.rss_kib() - idle_rss) / max(held_open, 1)
+    cpu_before, probes_started = session.process.cpu_seconds(), time.monotonic()
     probes = await open_loop(target, rate=probe_rate, seconds=probe_seconds, drain_seconds=0, first_chunk_only=True)
+    cpu_share = (session.process.cpu_seconds() - cpu_before) / (time.monotonic() - probes_started)
     held_figures = Figures.of_open(records)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    return held_figures, Figures.of_open(probes), kib_per_stream
+    return held_figures, Figures.of_open(probes), kib_per_stream, cpu_share
 
 
 def main(argv=None) -> None:
@@ -67,16 +72,17 @@ def main(argv=None) -> None:
             process = session.process
             warm_up(session, clients=2, streams=2, smoke=args.smoke)
             idle_rss = process.rss_kib()
-            held, probes, kib = asyncio.run(
+            held, probes, kib, cpu_share = asyncio.run(
                 level_run(session, held=level, open_rate=args.open_rate, probe_rate=args.probe_rate,
                           probe_seconds=args.probe_seconds, idle_rss=idle_rss)
             )
             holds = probes.errors == 0 and held.errors == 0 and probes.ttfc(99) <= HOLDS_P99_MS
             print(f"  {session.server} N={level}: held {held.streams} open ({held.errors} failed), probes p99 "
-                  f"{probes.ttfc(99):.1f} ms ({probes.errors} failed), {kib:.0f} KiB/stream: "
-                  f"{'holds' if holds else 'does not hold'}", flush=True)
+                  f"{probes.ttfc(99):.1f} ms ({probes.errors} failed), {kib:.0f} KiB/stream, "
+                  f"CPU {cpu_share:.0%} of a core: {'holds' if holds else 'does not hold'}", flush=True)
             results.add(session.server, level, probes)
             results.note(session.server, f"kib{level}", kib)
+            results.note(session.server, f"cpu{level}", cpu_share * 100)
             results.note(session.server, f"held{level}", held.streams)
             results.note(session.server, f"holds{level}", 1.0 if holds else 0.0)
             if not holds:
@@ -97,7 +103,7 @@ def main(argv=None) -> None:
     table = harness.Table(
         "SSE capacity: new streams at 10/s while N streams are held open",
         ["server", "held N", "held open (per run)", "probes", "probe p50 ms", "probe p99 ms", "holds (runs)",
-         "KiB per open stream"],
+         "KiB per open stream", "CPU while probed (% of a core, per run)"],
     )
     for server in servers:
         for level in args.levels:
@@ -109,6 +115,7 @@ def main(argv=None) -> None:
             table.add(
                 server, level, " ".join(str(int(v)) for v in results.noted(server, f"held{level}")), probes.streams,
                 probes.ttfc(50), probes.ttfc(99), f"{int(sum(holds))}/{len(holds)}", sum(kib) / len(kib),
+                " ".join(f"{v:.0f}" for v in results.noted(server, f"cpu{level}")),
             )
     summary = harness.Table("SSE capacity summary", ["server", "most open streams that held", "target"])
     for server in servers:
