@@ -108,6 +108,14 @@ def _reply_streaming(*, messages: Sequence[selectors.HistoryMessage]) -> bool:
     return any(m.status == Message.Status.STREAMING and m.updated_at >= cutoff for m in messages)
 
 
+def _streaming_reply_possible(*, messages: Sequence[selectors.HistoryMessage]) -> bool:
+    """Whether a streaming reply, live or dead, may be in the conversation these messages end.
+
+    Fewer messages than the history's limit are the whole conversation.
+    """
+    return len(messages) >= HISTORY_MESSAGES or any(m.status == Message.Status.STREAMING for m in messages)
+
+
 def _streaming_reply_create(
     *,
     conversation: Conversation,
@@ -216,9 +224,7 @@ def turn_begin(
         user_message.save(force_insert=True)
         reply = _streaming_reply_create(
             conversation=conversation,
-            # Fewer messages than the history's limit are the whole conversation.
-            conflict_possible=len(earlier) >= HISTORY_MESSAGES
-            or any(message.status == Message.Status.STREAMING for message in earlier),
+            conflict_possible=_streaming_reply_possible(messages=earlier),
             notice=notice,
             source=source,
             personality=personality,
