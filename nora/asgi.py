@@ -11,6 +11,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from accounts.middleware import JWTQueryAuthMiddleware  # noqa: E402
+from nora.eager_writes import eager_writes_install  # noqa: E402
 from nora.websocket import AllowedHostsBrowserOriginValidator  # noqa: E402
 from voice.routing import websocket_urlpatterns  # noqa: E402
 
@@ -20,6 +21,10 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsBrowserOriginValidator(JWTQueryAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Daphne's writes go out when they are made, not a pass of the event loop later: at 50
+# clients that halved the per-chunk p99 and took a tenth off the CPU per stream (bench/).
+eager_writes_install()
 
 # Everything loaded so far lives as long as the process. Frozen, it is left out of the
 # collector's full passes, which walked all of it: a full collection under load paused
