@@ -5,7 +5,7 @@ can take it. Under the asyncio reactor that is, for every chunk of a stream, an
 `add_writer`, a pass of the loop, the send, and a `remove_writer`. When nothing is waiting
 in the buffer the socket almost always takes the bytes at once, so they are sent there.
 What it does not take, and everything written after it until the buffer drains, goes
-Twisted's way, in order.
+Twisted's way, in order. Only TCP: daphne's Unix-socket listener (`-u`) keeps Twisted's writes.
 """
 
 from collections.abc import Iterable
