@@ -4,12 +4,14 @@ The reply engine (chats/engine) decides what happens in a turn; these functions 
 only places that turn's rows are written.
 """
 
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -264,8 +266,15 @@ def message_user_record(*, user: User, conversation_id, text: str, source: str, 
     return message
 
 
-def reply_progress_save(*, reply_id, text: str) -> None:
-    Message.objects.filter(id=reply_id, status=Message.Status.STREAMING).update(message=text, updated_at=timezone.now())
+def replies_progress_save(*, texts: Mapping[uuid.UUID, str]) -> None:
+    """Save the text so far of streaming replies (reply id to text), all in one statement.
+
+    A reply that finished meanwhile keeps its final text.
+    """
+    Message.objects.filter(id__in=texts, status=Message.Status.STREAMING).update(
+        message=Case(*(When(id=reply_id, then=Value(text)) for reply_id, text in texts.items())),
+        updated_at=timezone.now(),
+    )
 
 
 def reply_abandon(*, reply_id, text: str) -> None:

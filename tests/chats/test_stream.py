@@ -260,6 +260,49 @@ async def test_text_is_saved_while_it_grows(anthropic_model, owner, conversation
     assert (reply.message, reply.status) == ("one two three four", "complete")
 
 
+async def test_the_progress_of_every_live_reply_is_saved_in_one_statement(
+    anthropic_model, owner, conversation, monkeypatch
+):
+    other = await sync_to_async(ConversationFactory)(user=owner, title="Other")
+    saves = []
+    save = services.replies_progress_save
+
+    def recorded(*, texts):
+        saves.append(set(texts))
+        save(texts=texts)
+
+    monkeypatch.setattr(services, "replies_progress_save", recorded)
+    for _ in range(2):
+        anthropic_model.reply_script(tokens=["one", " two", " three"], token_interval=0.3)
+    await asyncio.gather(send(owner, conversation.id, {"message": "hello"}), send(owner, other.id, {"message": "hi"}))
+
+    replies = {m.id for m in await messages_of(conversation.id) + await messages_of(other.id) if m.sender == "ai"}
+    assert replies in saves
+
+
+async def test_progress_that_could_not_be_saved_is_saved_at_the_next_interval(
+    anthropic_model, owner, conversation, monkeypatch
+):
+    attempts = []
+    save = services.replies_progress_save
+
+    def first_refused(*, texts):
+        attempts.append(texts)
+        if len(attempts) == 1:
+            raise OperationalError("the database went away")
+        save(texts=texts)
+
+    monkeypatch.setattr(services, "replies_progress_save", first_refused)
+    anthropic_model.reply_script(tokens=["one", " two", " three", " four"], token_interval=0.3)
+    task = asyncio.create_task(send(owner, conversation.id, {"message": "hello"}))
+    await asyncio.sleep(0.75)
+    _, reply = await messages_of(conversation.id)
+    assert len(attempts) > 1
+    assert (reply.status, reply.message[:3]) == ("streaming", "one")
+    _, events = await task
+    assert without_keepalives(events)[-1]["type"] == "done"
+
+
 async def test_a_second_message_while_a_reply_is_generated_is_409(anthropic_model, owner, conversation):
     anthropic_model.reply_script(tokens=["slow"], first_token_delay=0.5)
     first = asyncio.create_task(send(owner, conversation.id, {"message": "first"}))
