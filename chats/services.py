@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from accounts.models import User
 from nora.errors import NOT_AUTHENTICATED, ConflictError, NotAuthenticatedError, NotFoundError
+from nora.expressions import ValueByPrimaryKey
 
 from . import selectors
 from .models import Conversation, Message
@@ -272,7 +272,7 @@ def replies_progress_save(*, texts: Mapping[uuid.UUID, str]) -> None:
     A reply that finished meanwhile keeps its final text.
     """
     Message.objects.filter(id__in=texts, status=Message.Status.STREAMING).update(
-        message=Case(*(When(id=reply_id, then=Value(text)) for reply_id, text in texts.items())),
+        message=ValueByPrimaryKey(texts, output_field=Message._meta.get_field("message")),
         updated_at=timezone.now(),
     )
 

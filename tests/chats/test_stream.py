@@ -280,6 +280,19 @@ async def test_the_progress_of_every_live_reply_is_saved_in_one_statement(
     assert replies in saves
 
 
+def test_a_progress_save_leaves_a_reply_that_has_finished_its_final_text(conversation):
+    live = MessageFactory(conversation=conversation, sender=Message.Sender.AI, status=Message.Status.STREAMING)
+    finished = MessageFactory(
+        conversation=conversation, sender=Message.Sender.AI, status=Message.Status.COMPLETE, message="The final text."
+    )
+
+    services.replies_progress_save(texts={live.id: "So far", finished.id: "The final"})
+
+    live.refresh_from_db()
+    finished.refresh_from_db()
+    assert (live.message, finished.message) == ("So far", "The final text.")
+
+
 async def test_progress_that_could_not_be_saved_is_saved_at_the_next_interval(
     anthropic_model, owner, conversation, monkeypatch
 ):
