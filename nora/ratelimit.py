@@ -8,10 +8,8 @@ quotas, which sit before every reply's first chunk: on Redis each is one script,
 trip on the event loop and no thread; on any other cache, the same steps in a thread.
 """
 
-import asyncio
 import functools
 import time
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +19,8 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, cache, caches
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+
+from nora.event_loops import PerEventLoop
 
 REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
 
@@ -116,7 +116,7 @@ class _RedisCounters:
         self.add = client.register_script(_ADD_SCRIPT)
 
 
-_counters: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _RedisCounters]" = weakref.WeakKeyDictionary()
+_counters: PerEventLoop[_RedisCounters] = PerEventLoop()
 
 
 def _redis_counters() -> _RedisCounters | None:
@@ -124,11 +124,7 @@ def _redis_counters() -> _RedisCounters | None:
     config = settings.CACHES["default"]
     if config["BACKEND"] != REDIS_CACHE:
         return None
-    loop = asyncio.get_running_loop()
-    counters = _counters.get(loop)
-    if counters is None:
-        counters = _counters[loop] = _RedisCounters(location=config["LOCATION"], options=config.get("OPTIONS", {}))
-    return counters
+    return _counters.get(lambda: _RedisCounters(location=config["LOCATION"], options=config.get("OPTIONS", {})))
 
 
 @functools.cache

@@ -13,7 +13,6 @@ import functools
 import logging
 import time
 import uuid
-import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from chats.models import Message
 from chats.safety.classifier import Classification, message_classify
 from chats.safety.notices import disclaimer_build, emergency_notice_build, safety_instructions_build
 from nora.errors import ServiceUnavailableError, TooManyRequestsError
+from nora.event_loops import PerEventLoop
 from nora.observability import FIRST_CHUNK, PROVIDER_ERRORS, TOKENS, conversation_id_var, request_id_var, user_id_var
 
 from .prompts import history_build, system_prompt_build
@@ -268,7 +268,7 @@ class ReplyTurn:
             if self._model is not None:
                 await self._model.discard()
         stop_waiter = asyncio.create_task(self._listen_for_stop())
-        saver = _progress_saver()
+        saver = _progress_savers.get(_ProgressSaver)
         saver.add(self)
         try:
             if self._generation is not None:
@@ -443,15 +443,7 @@ class _ProgressSaver:
             self._task = None
 
 
-_progress_savers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ProgressSaver] = weakref.WeakKeyDictionary()
-
-
-def _progress_saver() -> _ProgressSaver:
-    loop = asyncio.get_running_loop()
-    saver = _progress_savers.get(loop)
-    if saver is None:
-        saver = _progress_savers[loop] = _ProgressSaver()
-    return saver
+_progress_savers: PerEventLoop[_ProgressSaver] = PerEventLoop()
 
 
 async def reply_begin(

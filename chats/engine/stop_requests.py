@@ -18,7 +18,6 @@ loop at a time receive on a layer).
 import asyncio
 import contextvars
 import logging
-import threading
 import time
 
 from channels.db import database_sync_to_async
@@ -27,6 +26,7 @@ from django.conf import settings
 
 from chats import selectors, services
 from chats.models import Conversation
+from nora.event_loops import PerEventLoop
 
 logger = logging.getLogger(__name__)
 
@@ -135,22 +135,16 @@ class StopListener:
             self._receiving.cancel()
 
 
-_listeners: dict[asyncio.AbstractEventLoop, StopListener] = {}
-_listeners_lock = threading.Lock()
+_listeners: PerEventLoop[StopListener] = PerEventLoop()
 
 
 def stop_listener() -> StopListener:
     """The running event loop's listener on the current channel layer."""
-    loop = asyncio.get_running_loop()
     layer = get_channel_layer()
-    with _listeners_lock:
-        listener = _listeners.get(loop)
-        if listener is not None and listener.layer is layer:
-            return listener
-        if listener is not None:
-            listener.close()
-        # Listeners of closed loops (async_to_sync makes one per call) are dropped here.
-        for known in [known for known in _listeners if known.is_closed()]:
-            del _listeners[known]
-        listener = _listeners[loop] = StopListener(layer=layer)
-        return listener
+    listener = _listeners.get(lambda: StopListener(layer=layer))
+    if listener.layer is not layer:
+        # The channel layer was replaced (its settings changed): listen on the new one.
+        listener.close()
+        _listeners.pop()
+        listener = _listeners.get(lambda: StopListener(layer=layer))
+    return listener

@@ -19,7 +19,6 @@ Two decisions about failures, both made for a person asking about their health:
 import asyncio
 import contextlib
 import logging
-import weakref
 
 from deepgram import AsyncDeepgramClient
 from deepgram.core.api_error import ApiError
@@ -30,6 +29,7 @@ from django.conf import settings
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.frames import Close
 
+from nora.event_loops import PerEventLoop
 from voice.stt.base import AudioFormat, PartialHandler, SpeechToTextError
 
 log = logging.getLogger(__name__)
@@ -209,31 +209,26 @@ class DeepgramSpeechToText:
     """Opens a Deepgram live stream per session; the SDK client is built once per event loop."""
 
     def __init__(self) -> None:
-        # An async client belongs to the loop it was made on.
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncDeepgramClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._clients: PerEventLoop[AsyncDeepgramClient] = PerEventLoop()
 
     def _client(self) -> AsyncDeepgramClient:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            if not settings.DEEPGRAM_API_KEY:
-                raise _error_build(code="auth", detail="DEEPGRAM_API_KEY is empty")
-            environment = DeepgramClientEnvironment.PRODUCTION
-            base_url = settings.DEEPGRAM_BASE_URL.rstrip("/")
-            if base_url:
-                if not base_url.startswith(("ws://", "wss://")):
-                    raise _error_build(code="auth", detail="DEEPGRAM_BASE_URL must start with ws:// or wss://")
-                environment = DeepgramClientEnvironment(
-                    base=environment.base,
-                    production=base_url,
-                    agent=environment.agent,
-                    agent_rest=environment.agent_rest,
-                )
-            client = AsyncDeepgramClient(api_key=settings.DEEPGRAM_API_KEY, environment=environment)
-            self._clients[loop] = client
-        return client
+        return self._clients.get(self._client_build)
+
+    def _client_build(self) -> AsyncDeepgramClient:
+        if not settings.DEEPGRAM_API_KEY:
+            raise _error_build(code="auth", detail="DEEPGRAM_API_KEY is empty")
+        environment = DeepgramClientEnvironment.PRODUCTION
+        base_url = settings.DEEPGRAM_BASE_URL.rstrip("/")
+        if base_url:
+            if not base_url.startswith(("ws://", "wss://")):
+                raise _error_build(code="auth", detail="DEEPGRAM_BASE_URL must start with ws:// or wss://")
+            environment = DeepgramClientEnvironment(
+                base=environment.base,
+                production=base_url,
+                agent=environment.agent,
+                agent_rest=environment.agent_rest,
+            )
+        return AsyncDeepgramClient(api_key=settings.DEEPGRAM_API_KEY, environment=environment)
 
     async def session_open(self, *, audio_format: AudioFormat, on_partial: PartialHandler) -> DeepgramSession:
         client = self._client()

@@ -4,7 +4,6 @@ import asyncio
 import json
 import logging
 import re
-import threading
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ import httpx2
 from django.conf import settings
 
 from chats.engine.providers.base import ReplyEvent, ReplyOpened, ReplyProviderError, ReplyUsage, TextDelta, Turn
+from nora.event_loops import PerEventLoop
 
 log = logging.getLogger(__name__)
 
@@ -164,38 +164,29 @@ class AnthropicReplyProvider:
     """
 
     def __init__(self) -> None:
-        # An async client's connection pool belongs to the loop it was made on. Weak keys
-        # would not help: pooled connections refer to their loop, keeping it alive, so
-        # clients of closed loops (async_to_sync makes one per call) are dropped by hand.
-        self._clients: dict[asyncio.AbstractEventLoop, anthropic.AsyncAnthropic] = {}
-        self._clients_lock = threading.Lock()
+        self._clients: PerEventLoop[anthropic.AsyncAnthropic] = PerEventLoop()
 
     def _client(self) -> anthropic.AsyncAnthropic:
-        loop = asyncio.get_running_loop()
-        with self._clients_lock:
-            client = self._clients.get(loop)
-            if client is not None:
-                return client
-            if not settings.ANTHROPIC_API_KEY:
-                failure = _Failure("auth", retryable=False, detail="ANTHROPIC_API_KEY is empty")
-                raise _error_build(failure=failure, operation="setup")
-            self._clients = {known: kept for known, kept in self._clients.items() if not known.is_closed()}
-            client = self._clients[loop] = anthropic.AsyncAnthropic(
-                api_key=settings.ANTHROPIC_API_KEY,
-                base_url=settings.ANTHROPIC_BASE_URL or None,
-                timeout=settings.NORA_LLM_TIMEOUT_SECONDS,
-                max_retries=0,
-                # The SDK's aiohttp transport rather than its default httpx one: reading a
-                # stream through httpx, httpcore and anyio was a quarter of a reply's CPU, and
-                # this spends about a sixth less per reply in all (bench/sse_cpu).
-                http_client=anthropic.DefaultAioHttpClient(timeout=settings.NORA_LLM_TIMEOUT_SECONDS),
-            )
-            return client
+        return self._clients.get(self._client_build)
+
+    def _client_build(self) -> anthropic.AsyncAnthropic:
+        if not settings.ANTHROPIC_API_KEY:
+            failure = _Failure("auth", retryable=False, detail="ANTHROPIC_API_KEY is empty")
+            raise _error_build(failure=failure, operation="setup")
+        return anthropic.AsyncAnthropic(
+            api_key=settings.ANTHROPIC_API_KEY,
+            base_url=settings.ANTHROPIC_BASE_URL or None,
+            timeout=settings.NORA_LLM_TIMEOUT_SECONDS,
+            max_retries=0,
+            # The SDK's aiohttp transport rather than its default httpx one: reading a
+            # stream through httpx, httpcore and anyio was a quarter of a reply's CPU, and
+            # this spends about a sixth less per reply in all (bench/sse_cpu).
+            http_client=anthropic.DefaultAioHttpClient(timeout=settings.NORA_LLM_TIMEOUT_SECONDS),
+        )
 
     async def aclose(self) -> None:
         """Close the running event loop's client, for code that ends its loop (each test does)."""
-        with self._clients_lock:
-            client = self._clients.pop(asyncio.get_running_loop(), None)
+        client = self._clients.pop()
         if client is not None:
             await client.close()
 
