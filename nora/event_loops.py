@@ -34,7 +34,7 @@ class PerEventLoop(Generic[T]):
             return found
 
     def pop(self) -> T | None:
-        """Forget the running loop's object and return it, for code that ends its loop or replaces it."""
+        """Forget the running loop's object and return it, for code that closes it or replaces it."""
         with self._lock:
             return self._objects.pop(asyncio.get_running_loop(), None)
 
