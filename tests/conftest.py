@@ -1,4 +1,6 @@
 import os
+import time
+import types
 from collections.abc import AsyncIterator
 
 import pytest
@@ -8,12 +10,24 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import User
 from chats.engine.providers import reply_provider
 from chats.models import Conversation
+from nora import ratelimit
 from tests.factories import ConversationFactory, UserFactory
 from tests.fakes.anthropic_server import FakeAnthropicServer
 from tests.fakes.deepgram_server import TEST_API_KEY, FakeDeepgramServer
 
 # The fake Anthropic and Deepgram servers, as fixtures for every test.
 pytest_plugins = ["tests.fakes.anthropic_server", "tests.fakes.deepgram_server"]
+
+
+@pytest.fixture(autouse=True)
+def rate_limit_minute_fresh(monkeypatch) -> None:
+    """Each test starts at the beginning of a minute on the rate limits' clock.
+
+    Their windows are fixed minutes and days: a test whose hits straddled the end of a minute
+    would see the count start over. The clock still runs, so windows a test shortens still end.
+    """
+    offset = 60 - time.time() % 60
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: time.time() + offset))
 
 
 @pytest.fixture
