@@ -17,6 +17,7 @@ loop at a time receive on a layer).
 
 import asyncio
 import contextvars
+import functools
 import logging
 import time
 
@@ -141,10 +142,11 @@ _listeners: PerEventLoop[StopListener] = PerEventLoop()
 def stop_listener() -> StopListener:
     """The running event loop's listener on the current channel layer."""
     layer = get_channel_layer()
-    listener = _listeners.get(lambda: StopListener(layer=layer))
+    listener_make = functools.partial(StopListener, layer=layer)
+    listener = _listeners.get(listener_make)
     if listener.layer is not layer:
         # The channel layer was replaced (its settings changed): listen on the new one.
         listener.close()
         _listeners.pop()
-        listener = _listeners.get(lambda: StopListener(layer=layer))
+        listener = _listeners.get(listener_make)
     return listener
