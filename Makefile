@@ -1,11 +1,13 @@
-# Two commands for a fresh machine: `make run` and `make test`.
+# Two commands for a fresh machine: `make run` and `make test`. The rest are shortcuts the README shows.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The development database and settings `make run` uses, for the management commands below too.
+DEV = DEBUG=$${DEBUG:-1}
 
-.PHONY: install run test migrate
+.PHONY: install run test migrate demo supportuser safety-report
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,14 +20,29 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.installed
 
 migrate: install
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	$(DEV) $(BIN)/python manage.py migrate --noinput
 
-## Serve Nora on http://127.0.0.1:8000 (SQLite, in-memory channel layer, offline providers unless configured).
+## Serve Nora on http://$(HOST):$(PORT) (SQLite, in-memory channel layer, offline providers unless configured).
 run: migrate
-	DEBUG=$${DEBUG:-1} $(BIN)/daphne --bind $(HOST) --port $(PORT) nora.asgi:application
+	$(DEV) $(BIN)/daphne --bind $(HOST) --port $(PORT) nora.asgi:application
 
-## Run the whole test suite on PostgreSQL and Redis (the local ones unless DATABASE_URL / REDIS_URL say otherwise).
+## A demo user with a few conversations, in the database `make run` serves (prints the password).
+demo: migrate
+	$(DEV) $(BIN)/python manage.py seeddemo
+
+## A support-staff account for /admin/: `make supportuser EMAIL=you@example.com` (asks for a password).
+supportuser: migrate
+	@test -n "$(EMAIL)" || { echo "Say whose account: make supportuser EMAIL=you@example.com"; exit 2; }
+	$(DEV) $(BIN)/python manage.py createsupportuser --email "$(EMAIL)"
+
+## The safety classifier's recall and false alarms on its labelled messages.
+safety-report: install
+	$(DEV) $(BIN)/python manage.py safety_report
+
+## The whole suite on PostgreSQL and Redis (the local ones unless DATABASE_URL / REDIS_URL say otherwise),
+## after installing the system packages the tests drive and starting the services if they are down.
 test: install
+	scripts/test-machine
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
 	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
 	NORA_REQUIRE_SERVICES=1 \
