@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from . import health, observability
+from .api_docs import ApiDocsView
 from .playground import playground
 
 handler404 = "nora.errors.handler404"
@@ -15,7 +16,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", observability.metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.urls")),
     path("", include("chats.urls")),
 ]
