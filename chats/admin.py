@@ -107,6 +107,9 @@ class ConversationAdmin(admin.ModelAdmin):
     ordering = ["-last_activity_at"]
     inlines = [MessageInline]
 
+    class Media:
+        css = {"all": ["chats/admin.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(message_count=Count("messages", distinct=True))
 
@@ -126,8 +129,9 @@ class ConversationAdmin(admin.ModelAdmin):
         return format_html('<strong style="color: #ba2121">{}</strong>', "⚠ Emergency")
 
     @admin.display(ordering="last_activity_at", description="Last activity")
-    def last_activity(self, obj: Conversation):
-        return obj.last_activity_at
+    def last_activity(self, obj: Conversation) -> str:
+        # Short (UTC, as every time in the admin), so the column fits beside the filters.
+        return f"{obj.last_activity_at:%Y-%m-%d %H:%M}"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

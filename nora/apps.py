@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class NoraConfig(AppConfig):
@@ -8,3 +9,10 @@ class NoraConfig(AppConfig):
 
     def ready(self) -> None:
         from nora import checks  # noqa: F401  (registers them)
+
+
+class NoraAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, on Nora's site (its header and titles)."""
+
+    default = False
+    default_site = "nora.admin.NoraAdminSite"

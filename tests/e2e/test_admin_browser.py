@@ -144,6 +144,9 @@ def test_support_finds_reads_and_filters_conversations_and_changes_nothing(trans
     page.get_by_label("Password").fill(SUPPORT_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
+    # Nora's admin, not "Django administration".
+    expect(page).to_have_title("Conversations and accounts | Nora support")
+    expect(page.locator("#site-name")).to_have_text("Nora support")
     # Conversations and messages, and nothing about who read what.
     expect(page.get_by_role("link", name="Conversations", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Messages", exact=True)).to_be_visible()
@@ -252,3 +255,36 @@ def test_support_finds_reads_and_filters_conversations_and_changes_nothing(trans
 
     # Listing, searching and filtering read no transcript; only the one opening was recorded.
     assert orm(ConversationAccess.objects.count) == 1
+
+
+@pytest.fixture
+def long_row(transactional_db) -> Conversation:
+    """A conversation with a long title, from a parent with a long email."""
+    parent = UserFactory(email="alexandra.montgomery-fitzgerald.newborn-questions@example.co.uk")
+    return conversation_with(
+        parent,
+        title="Is it normal for a three week old to feed every hour through the night and sleep all afternoon",
+        minutes_ago=5,
+        texts=["Feeding every hour at night", "Cluster feeding is common in the early weeks."],
+    )
+
+
+def test_the_conversation_list_fits_a_1280_pixel_screen(long_row, support_user, page):
+    """Every column, "Last activity" included, is on screen beside the filters, with a long
+    title and a long email in the list, and nothing scrolls sideways."""
+    page.goto("/admin/login/")
+    page.get_by_label("Email").fill(SUPPORT_EMAIL)
+    page.get_by_label("Password").fill(SUPPORT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(CHANGELIST)
+
+    expect(page.locator("#result_list thead th")).to_have_text(COLUMNS)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    results = page.locator("#changelist .results").bounding_box()
+    for cell in page.locator("#result_list thead th, #result_list tbody td").all():
+        box = cell.bounding_box()
+        assert box["x"] + box["width"] <= results["x"] + results["width"] + 1, cell.text_content()
+    filters = page.locator("#changelist-filter").bounding_box()
+    assert results["x"] + results["width"] <= filters["x"]
+    last_activity = page.locator("#result_list tbody .field-last_activity").first
+    assert last_activity.evaluate("cell => cell.scrollWidth <= cell.clientWidth")
