@@ -19,6 +19,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from nora.errors import NOT_AUTHENTICATED, ApplicationError, TooManyRequestsError, json_error
 from nora.observability import OPEN_STREAMS, conversation_id_var, user_id_var
+from nora.parsers import INVALID_JSON
 
 from .engine.replies import ReplyChunk, ReplyDone, ReplyEvent, ReplyFailed, ReplyStart, ReplyTurn, reply_begin
 from .serializers import MessageInput
@@ -100,7 +101,7 @@ async def message_stream(request: HttpRequest, session_id) -> HttpResponse:
     except RequestDataTooBig:
         return json_error("The request body is too large.", status_code=413)
     except (ValueError, RecursionError):
-        return json_error("The request body must be JSON.", status_code=400)
+        return json_error(INVALID_JSON, status_code=400)
     serializer = MessageInput(data=body if isinstance(body, dict) else {})
     if not serializer.is_valid():
         errors = {field: [str(e) for e in messages] for field, messages in serializer.errors.items()}

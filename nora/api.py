@@ -5,13 +5,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 
 def envelope(message: str, data=None, *, status: int = 200) -> Response:
     return Response({"message": message, "data": data}, status=status)
+
+
+def json_response(data, *, status: int = 200, headers=None) -> HttpResponse:
+    """JSON from a plain Django view, rendered as DRF renders every REST response."""
+    return HttpResponse(JSONRenderer().render(data), status=status, headers=headers, content_type="application/json")
 
 
 @extend_schema_field(

@@ -3,10 +3,13 @@
 import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from .api import json_response
 
 logger = logging.getLogger(__name__)
 
@@ -97,19 +100,32 @@ def api_exception_handler(exc, context) -> Response | None:
         response.data = error_body(_validation_message(exc.detail), _field_errors(exc.detail))
     elif isinstance(exc, exceptions.NotFound):
         response.data = error_body("Not found.")
+    elif isinstance(exc, exceptions.NotAuthenticated) or (
+        # An unusable access token: simplejwt's detail is a dict of its checks, not a sentence.
+        isinstance(exc, exceptions.AuthenticationFailed) and not isinstance(exc.detail, str)
+    ):
+        response.data = error_body(NOT_AUTHENTICATED)
     else:
         response.data = error_body(str(exc.detail) if hasattr(exc, "detail") else str(exc))
     return response
 
 
-def json_error(message: str, *, status_code: int, errors: dict | None = None, headers=None) -> JsonResponse:
-    """The same envelope for plain Django views (the SSE endpoint, health checks)."""
-    return JsonResponse(error_body(message, errors), status=status_code, headers=headers)
+def json_error(message: str, *, status_code: int, errors: dict | None = None, headers=None) -> HttpResponse:
+    """The same envelope, in the same bytes, for plain Django views (the SSE endpoint, 404s)."""
+    return json_response(error_body(message, errors), status=status_code, headers=headers)
 
 
-def handler404(request, exception=None) -> JsonResponse:
+def handler404(request, exception=None) -> HttpResponse:
     return json_error("Not found.", status_code=404)
 
 
-def handler500(request) -> JsonResponse:
+@csrf_exempt
+def path_not_found(request, path: str = "") -> HttpResponse:
+    """Every path no route matches: the JSON 404 even with DEBUG on, where Django would show its
+    HTML debug page instead of calling `handler404`. Any method, and no CSRF check, so a POST
+    to a mistyped path is a 404 too, not a 403."""
+    return handler404(request)
+
+
+def handler500(request) -> HttpResponse:
     return json_error("Something went wrong on our side. Please try again.", status_code=500)

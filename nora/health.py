@@ -3,11 +3,13 @@
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse
+
+from .api import json_response
 
 
-async def healthz(request) -> JsonResponse:
-    return JsonResponse({"status": "ok"})
+async def healthz(request) -> HttpResponse:
+    return json_response({"status": "ok"})
 
 
 def _database_ping() -> None:
@@ -15,7 +17,7 @@ def _database_ping() -> None:
         cursor.execute("SELECT 1")
 
 
-async def readyz(request) -> JsonResponse:
+async def readyz(request) -> HttpResponse:
     checks = {}
     try:
         await sync_to_async(_database_ping)()
@@ -31,4 +33,4 @@ async def readyz(request) -> JsonResponse:
     except Exception:
         checks["channel_layer"] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    return json_response({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)

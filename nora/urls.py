@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from . import health, observability
+from . import errors, health, observability
 from .api_docs import ApiDocsView
 from .playground import playground
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.urls")),
     path("", include("chats.urls")),
+    # Last: whatever no route above matched.
+    re_path(r"^(?P<path>.*)$", errors.path_not_found),
 ]

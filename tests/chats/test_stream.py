@@ -505,7 +505,7 @@ async def test_message_of_exactly_8000_characters_is_accepted(owner, conversatio
 async def test_malformed_json_is_400(owner, conversation):
     response, _ = await send(owner, conversation.id, "{not json")
     assert response.status_code == 400
-    assert response.json() == {"message": "The request body must be JSON.", "errors": {}}
+    assert response.json() == {"message": "The request body must be valid JSON.", "errors": {}}
 
 
 async def test_someone_elses_or_unknown_conversation_is_404(owner):
