@@ -12,6 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from accounts.middleware import JWTQueryAuthMiddleware  # noqa: E402
 from nora.eager_writes import eager_writes_install  # noqa: E402
+from nora.reason_phrases import reason_phrases_install  # noqa: E402
 from nora.websocket import AllowedHostsBrowserOriginValidator  # noqa: E402
 from voice.routing import websocket_urlpatterns  # noqa: E402
 
@@ -21,6 +22,8 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsBrowserOriginValidator(JWTQueryAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
+
+reason_phrases_install()
 
 # Daphne's writes go out when they are made, not a pass of the event loop later: at 50
 # clients that cut the per-chunk p99 by about 40% and the CPU per stream by a tenth (bench/).

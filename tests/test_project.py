@@ -196,3 +196,14 @@ def test_static_files_are_served_through_the_async_middleware(settings):
     response = Client().get("/static/admin/css/base.css")
     assert response.status_code == 200
     assert b"body" in b"".join(response.streaming_content)
+
+
+def test_the_asgi_application_gives_daphne_a_reason_phrase_for_every_status():
+    from http import HTTPStatus
+
+    from twisted.web import http
+
+    import nora.asgi  # noqa: F401
+
+    assert http.RESPONSES[429] == b"Too Many Requests"
+    assert all(status.value in http.RESPONSES for status in HTTPStatus)
