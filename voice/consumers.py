@@ -271,15 +271,17 @@ class VoiceConsumer(AsyncWebsocketConsumer):
                 self.reply = None
 
     async def _reply_forward(self, turn: ReplyTurn) -> None:
+        # A first message's title goes out once, as the reply ends: the model's if it is ready
+        # by then (`done` carries one that came after `start`), else the one `start` had.
+        title = None
         async for event in turn.events():
             if isinstance(event, ReplyStart):
-                if event.title:
-                    await self.send_json({"type": "title", "text": event.title})
+                title = event.title
             elif isinstance(event, ReplyChunk):
                 await self.send_json({"type": "ai_response", "text": event.text, "is_complete": False})
             elif isinstance(event, ReplyDone):
-                if event.title:
-                    await self.send_json({"type": "title", "text": event.title})
+                if title := event.title or title:
+                    await self.send_json({"type": "title", "text": title})
                 if event.status == Message.Status.INCOMPLETE:
                     return
                 response = {"type": "ai_response", "text": event.text, "is_complete": True, "status": event.status}
@@ -287,6 +289,8 @@ class VoiceConsumer(AsyncWebsocketConsumer):
                     response["disclaimer"] = event.disclaimer
                 await self.send_json(response)
             elif isinstance(event, ReplyFailed):
+                if title:
+                    await self.send_json({"type": "title", "text": title})
                 await self.error(event.message)
 
     async def _utterance_keep(self, session: TranscriptionSession) -> None:

@@ -157,6 +157,49 @@ async def test_a_spoken_turn_is_transcribed_saved_and_answered(deepgram, owner):
     await communicator.disconnect()
 
 
+async def spoken_first_message(owner, deepgram) -> tuple[list[dict], str]:
+    """A first message spoken into a new conversation: every message up to the complete reply."""
+    deepgram.script(words=["is", "sushi", "safe", "in", "pregnancy"])
+    communicator, session_id = await connected(owner)
+    await speak(communicator, words=5)
+    await communicator.send_json_to({"type": "stop_talking"})
+    messages = await receive_until(communicator, "ai_response", complete=True)
+    await communicator.disconnect()
+    return messages, session_id
+
+
+@pytest.mark.parametrize(
+    ("title_delay", "expected"),
+    [(0.0, "Sushi in Pregnancy"), (0.4, "Sushi in Pregnancy")],
+    ids=["ready-at-start", "ready-after-start"],
+)
+async def test_a_first_message_gets_one_title_the_models(anthropic_model, deepgram, owner, title_delay, expected):
+    """One `title`, before the complete reply: the model's, whether it came before or after the
+    reply's first words."""
+    anthropic_model.title_script(title="Sushi in Pregnancy", first_token_delay=title_delay)
+    anthropic_model.reply_script(tokens=["Cooked", " sushi", " is", " fine"], first_token_delay=0.1)
+
+    messages, session_id = await spoken_first_message(owner, deepgram)
+
+    titles = [m for m in messages if m["type"] == "title"]
+    assert titles == [{"type": "title", "text": expected}]
+    assert messages.index(titles[0]) == len(messages) - 2
+    assert (await Conversation.objects.aget(id=session_id)).title == expected
+
+
+async def test_a_first_message_whose_model_title_fails_gets_the_fallback_once(anthropic_model, deepgram, owner):
+    for _ in range(3):
+        anthropic_model.title_script(status=500)
+    anthropic_model.reply_script(tokens=["Cooked", " sushi", " is", " fine"])
+
+    messages, session_id = await spoken_first_message(owner, deepgram)
+
+    titles = [m["text"] for m in messages if m["type"] == "title"]
+    conversation = await Conversation.objects.aget(id=session_id)
+    assert len(titles) == 1 and messages[-2]["type"] == "title"
+    assert titles[0].lower().startswith("is sushi safe in pregnancy") and titles[0] == conversation.title
+
+
 async def test_query_audio_format_reaches_deepgram(deepgram, owner):
     communicator, _ = await connected(owner, query="encoding=linear16&sample_rate=16000&channels=1")
     await speak(communicator, words=1)
