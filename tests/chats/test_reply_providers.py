@@ -25,7 +25,8 @@ from chats.engine.providers.anthropic import (
     messages_build,
     title_clean,
 )
-from chats.engine.providers.offline import OFFLINE_NOTICE, TOPICS, OfflineReplyProvider
+from chats.engine.providers.offline import OfflineReplyProvider, guide
+from chats.safety.classifier import CATEGORY_ORDER, message_classify
 
 pytest_plugins = ["tests.fakes.anthropic_server"]
 
@@ -431,7 +432,7 @@ async def test_offline_streams_words_and_says_it_is_offline(offline):
     deltas = events[1:-1]
     assert all(isinstance(delta, TextDelta) and re.fullmatch(r"\S+\s*", delta.text) for delta in deltas)
     text = text_of(events)
-    assert text.startswith(OFFLINE_NOTICE)
+    assert text.startswith(guide().notice)
     assert "hyperemesis" in text
     assert events[-1] == ReplyUsage(model="offline", input_tokens=5 + 6 + 4 + 7, output_tokens=len(deltas))
 
@@ -462,7 +463,7 @@ async def test_offline_waits_between_words(offline, settings):
 )
 async def test_offline_picks_topic_by_keywords(offline, message, expected):
     """The reply and the title follow the topic of the last user message, warning signs first."""
-    [topic] = [topic for topic in TOPICS if topic.title == expected]
+    [topic] = [topic for topic in guide().topics if topic.title == expected]
 
     events, _ = await reply_collect(offline, history=[Turn(role="user", text=message)])
 
@@ -470,11 +471,38 @@ async def test_offline_picks_topic_by_keywords(offline, message, expected):
     assert await offline.title_generate(message=message) == expected
 
 
+@pytest.mark.parametrize(
+    ("message", "category", "about"),
+    [
+        ("Can I take ibuprofen for a headache while pregnant?", "medication", "medicine"),
+        ("I've felt so low and anxious since the birth", "mental_health", "feeling"),
+        ("Is this rash on my belly something to worry about?", "medical", "symptom"),
+        ("I'm 30 weeks and bleeding heavily", "emergency", "emergency number"),
+        ("Which cheese is safe to eat?", "nutrition", "diet"),
+    ],
+)
+async def test_offline_answers_what_the_disclaimer_is_about(offline, message, category, about):
+    """Each category the classifier detects gets a reply about it, so the disclaimer under the
+    reply (a medicine's, a feeling's) matches what the reply talks about."""
+    assert message_classify(text=message).primary_category == category
+
+    events, _ = await reply_collect(offline, history=[Turn(role="user", text=message)])
+
+    assert about in text_of(events).lower()
+
+
+def test_offline_guide_has_a_topic_for_every_category_but_pregnancy():
+    """A pregnancy question no topic's keywords fit gets the general answer, which is about pregnancy."""
+    covered = {topic.category for topic in guide().topics} - {None}
+    assert covered == set(CATEGORY_ORDER) - {"pregnancy"}
+    assert "first trimester" in guide().fallback
+
+
 async def test_offline_falls_back_for_other_questions(offline):
     events, _ = await reply_collect(offline, history=[Turn(role="user", text="How do I choose a pram?")])
 
     text = text_of(events)
-    assert text.startswith(OFFLINE_NOTICE)
+    assert text.startswith(guide().notice)
     assert "midwife" in text
     assert await offline.title_generate(message="How do I choose a pram?") == "Choose Pram"
     assert await offline.title_generate(message="?!") == "New Conversation"
