@@ -2,7 +2,18 @@
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from chats.safety.evaluation import FALSE_ALARM_TARGET, PARTS, RECALL_TARGET, PartReport, part_evaluate
+from chats.safety.evaluation import (
+    FALSE_ALARM_TARGET,
+    PARTS,
+    RECALL_TARGET,
+    CorpusReport,
+    PartReport,
+    Tally,
+    corpus_evaluate,
+    part_evaluate,
+)
+
+HELD_OUT_NOT_LISTED = "  (held-out texts are not listed; the counts above are all it reports)"
 
 
 def _percent(count: int, total: int) -> str:
@@ -11,8 +22,9 @@ def _percent(count: int, total: int) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Emergency recall (overall and per warning sign) and false-alarm rate of the safety classifier on "
-        "each part of its labelled set."
+        "Emergency recall and false-alarm rate of the safety classifier on each part of its labelled sets: "
+        "the authored set (per warning sign) and the independent corpus (per sign, language, style, who wrote "
+        "it and batch; false alarms per kind of near miss)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -20,39 +32,79 @@ class Command(BaseCommand):
         parser.add_argument(
             "--show-misses",
             action="store_true",
-            help="Also list the tuning part's missed emergencies and false alarms. Held-out texts are never "
+            help="Also list the tuning parts' missed emergencies and false alarms. Held-out texts are never "
             "listed, so that nobody tunes the rules on them.",
         )
 
     def handle(self, *args, part: str | None, show_misses: bool, **options) -> None:
-        for name in (part,) if part else PARTS:
+        parts = (part,) if part else PARTS
+        for name in parts:
             report = part_evaluate(part=name)
-            self._report_write(report)
-            if show_misses and name == "tuning":
-                self._misses_write(report)
-            elif show_misses:
-                self.stdout.write("  (held-out texts are not listed; the counts above are all it reports)")
+            self._authored_write(report)
+            if show_misses:
+                self._misses_write(
+                    name,
+                    [f"[{m.emergency_sign}] {m.text}" for m in report.misses],
+                    [m.text for m in report.false_alarm_messages],
+                )
+        for name in parts:
+            report = corpus_evaluate(part=name)
+            self._corpus_write(report)
+            if show_misses:
+                self._misses_write(
+                    name,
+                    [f"[{m.sign} {m.language} {m.style}] {m.text}" for m in report.misses],
+                    [f"[{m.kind} {m.language} {m.style}] {m.text}" for m in report.false_alarm_messages],
+                )
 
-    def _report_write(self, report: PartReport) -> None:
+    def _headline_write(self, *, title: str, detected: int, emergencies: int, false_alarms: int, others: int):
         write = self.stdout.write
+        write(f"{title}: {emergencies + others} messages")
+        write(f"  {'emergency recall':<24}{_percent(detected, emergencies)}   target >= {RECALL_TARGET:.0%}")
+        write(f"  {'false alarms':<24}{_percent(false_alarms, others)}   target <= {FALSE_ALARM_TARGET:.0%}")
+
+    def _tallies_write(self, heading: str, tallies: tuple[Tally, ...]) -> None:
+        self.stdout.write(f"  {heading}")
+        for tally in tallies:
+            self.stdout.write(f"    {tally.label:<22}{_percent(tally.hits, tally.total)}")
+
+    def _authored_write(self, report: PartReport) -> None:
         total = report.emergencies + report.non_emergencies
-        write(f"{report.part}: {total} messages")
-        recall = _percent(report.emergencies_detected, report.emergencies)
-        write(f"  {'emergency recall':<24}{recall}   target >= {RECALL_TARGET:.0%}")
-        false_alarms = _percent(report.false_alarms, report.non_emergencies)
-        write(f"  {'false alarms':<24}{false_alarms}   target <= {FALSE_ALARM_TARGET:.0%}")
-        write(f"  {'primary category agrees':<24}{_percent(report.primary_agreements, total)}")
-        write("  recall by sign")
-        for sign in report.signs:
-            write(f"    {sign.sign:<22}{_percent(sign.detected, sign.total)}")
-        write("")
+        self._headline_write(
+            title=f"authored {report.part}",
+            detected=report.emergencies_detected,
+            emergencies=report.emergencies,
+            false_alarms=report.false_alarms,
+            others=report.non_emergencies,
+        )
+        self.stdout.write(f"  {'primary category agrees':<24}{_percent(report.primary_agreements, total)}")
+        self._tallies_write("recall by sign", report.signs)
+        self.stdout.write("")
 
-    def _misses_write(self, report: PartReport) -> None:
+    def _corpus_write(self, report: CorpusReport) -> None:
+        self._headline_write(
+            title=f"independent {report.part}",
+            detected=report.emergencies_detected,
+            emergencies=report.emergencies,
+            false_alarms=report.false_alarms,
+            others=report.non_emergencies,
+        )
+        for tag, tallies in report.recall_by.items():
+            self._tallies_write(f"recall by {tag}", tallies)
+        for tag, tallies in report.false_alarms_by.items():
+            self._tallies_write(f"false alarms by {tag}", tallies)
+        self.stdout.write("")
+
+    def _misses_write(self, part: str, misses: list[str], false_alarms: list[str]) -> None:
         write = self.stdout.write
+        if part != "tuning":
+            write(HELD_OUT_NOT_LISTED)
+            write("")
+            return
         write("  missed emergencies (tuning)")
-        for message in report.misses:
-            write(f"    [{message.emergency_sign}] {message.text}")
+        for line in misses:
+            write(f"    {line}")
         write("  false alarms (tuning)")
-        for message in report.false_alarm_messages:
-            write(f"    {message.text}")
+        for line in false_alarms:
+            write(f"    {line}")
         write("")
