@@ -472,23 +472,26 @@ async def test_offline_picks_topic_by_keywords(offline, message, expected):
 
 
 @pytest.mark.parametrize(
-    ("message", "category", "about"),
+    ("message", "category", "expected"),
     [
-        ("Can I take ibuprofen for a headache while pregnant?", "medication", "medicine"),
-        ("I've felt so low and anxious since the birth", "mental_health", "feeling"),
-        ("Is this rash on my belly something to worry about?", "medical", "symptom"),
-        ("I'm 30 weeks and bleeding heavily", "emergency", "emergency number"),
-        ("Which cheese is safe to eat?", "nutrition", "diet"),
+        ("Can I take ibuprofen for a headache while pregnant?", "medication", "Medicines in Pregnancy"),
+        ("I've felt so low and anxious since the birth", "mental_health", "Looking After Your Feelings"),
+        ("I want to kill myself", "emergency", "Looking After Your Feelings"),
+        ("Is this rash on my belly something to worry about?", "medical", "Symptoms and When to Ask"),
+        ("I'm 30 weeks and bleeding heavily", "emergency", "Warning Signs to Know"),
+        ("Which cheese is safe to eat?", "nutrition", "Eating Well in Pregnancy"),
     ],
 )
-async def test_offline_answers_what_the_disclaimer_is_about(offline, message, category, about):
+async def test_offline_answers_what_the_disclaimer_is_about(offline, message, category, expected):
     """Each category the classifier detects gets a reply about it, so the disclaimer under the
-    reply (a medicine's, a feeling's) matches what the reply talks about."""
+    reply (a medicine's, a feeling's) matches what the reply talks about; thoughts of self-harm
+    get the topic that names a crisis line, not the physical warning signs."""
     assert message_classify(text=message).primary_category == category
+    [topic] = [topic for topic in guide().topics if topic.title == expected]
 
     events, _ = await reply_collect(offline, history=[Turn(role="user", text=message)])
 
-    assert about in text_of(events).lower()
+    assert topic.text in text_of(events)
 
 
 def test_offline_guide_has_a_topic_for_every_category_but_pregnancy():

@@ -58,8 +58,13 @@ STOPWORDS = frozenset(
 
 
 def topic_pick(*, text: str) -> Topic | None:
-    """The first topic of the guide whose category or keywords fit the message."""
-    category = message_classify(text=text).primary_category
+    """The first topic of the guide whose category or keywords fit the message.
+
+    The category is the classifier's primary one, except that thoughts of self-harm, an
+    emergency of the mind, are answered by the feelings topic, which names the crisis line.
+    """
+    classification = message_classify(text=text)
+    category = "mental_health" if classification.is_self_harm else classification.primary_category
     lowered = text.lower()
     for topic in guide().topics:
         if topic.category is not None and topic.category == category:
