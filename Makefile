@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# The development database and settings `make run` uses, for the management commands below too.
+# `make run`'s settings (DEBUG on, and so its database: DATABASE_URL, else db.sqlite3), for the
+# management commands below too.
 DEV = DEBUG=$${DEBUG:-1}
 
 .PHONY: install run test migrate demo supportuser safety-report
@@ -41,9 +42,8 @@ safety-report: install
 
 ## The whole suite on PostgreSQL and Redis (the local ones unless DATABASE_URL / REDIS_URL say otherwise),
 ## after installing the system packages the tests drive and starting the services if they are down.
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+test: export REDIS_URL ?= redis://127.0.0.1:6379/0
 test: install
 	scripts/test-machine
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
-	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} \
-	NORA_REQUIRE_SERVICES=1 \
-	$(BIN)/pytest $(PYTEST_ARGS)
+	NORA_REQUIRE_SERVICES=1 $(BIN)/pytest $(PYTEST_ARGS)
