@@ -6,20 +6,21 @@ stream starts.
 """
 
 import asyncio
+import io
 import json
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, ParseError
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from nora.errors import NOT_AUTHENTICATED, ApplicationError, TooManyRequestsError, json_error
 from nora.observability import OPEN_STREAMS, conversation_id_var, user_id_var
-from nora.parsers import INVALID_JSON
+from nora.parsers import BoundedJSONParser
 
 from .engine.replies import ReplyChunk, ReplyDone, ReplyEvent, ReplyFailed, ReplyStart, ReplyTurn, reply_begin
 from .serializers import MessageInput
@@ -93,15 +94,17 @@ async def message_stream(request: HttpRequest, session_id) -> HttpResponse:
         return json_error("Method not allowed: send a POST.", status_code=405, headers={"Allow": "POST"})
     user_id = _token_user_id(request)
     if user_id is None:
-        return json_error(NOT_AUTHENTICATED, status_code=401)
+        challenge = JWTAuthentication().authenticate_header(request)
+        return json_error(NOT_AUTHENTICATED, status_code=401, headers={"WWW-Authenticate": challenge})
     user_id_var.set(user_id)
     conversation_id_var.set(str(session_id))
     try:
-        body = json.loads(request.body or b"{}")
+        # The REST endpoints' parser, so that a bad body gets the same answer here as there.
+        body = BoundedJSONParser().parse(io.BytesIO(request.body)) if request.body else {}
     except RequestDataTooBig:
         return json_error("The request body is too large.", status_code=413)
-    except (ValueError, RecursionError):
-        return json_error(INVALID_JSON, status_code=400)
+    except ParseError as error:
+        return json_error(str(error.detail), status_code=400)
     serializer = MessageInput(data=body if isinstance(body, dict) else {})
     if not serializer.is_valid():
         errors = {field: [str(e) for e in messages] for field, messages in serializer.errors.items()}

@@ -120,7 +120,7 @@ def handler404(request, exception=None) -> HttpResponse:
 
 
 @csrf_exempt
-def path_not_found(request, path: str = "") -> HttpResponse:
+async def path_not_found(request, path: str = "") -> HttpResponse:
     """Every path no route matches: the JSON 404 even with DEBUG on, where Django would show its
     HTML debug page instead of calling `handler404`. Any method, and no CSRF check, so a POST
     to a mistyped path is a 404 too, not a 403."""

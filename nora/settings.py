@@ -203,7 +203,6 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI's files from drf-spectacular-sidecar, served with Nora's static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"PersonalityEnum": "chats.personalities.PERSONALITY_CHOICES"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

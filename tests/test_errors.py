@@ -29,12 +29,22 @@ def test_the_message_stream_and_rest_send_malformed_json_the_same_bytes(api):
     assert stream["Content-Type"] == rest["Content-Type"] == "application/json"
 
 
+def test_the_message_stream_and_rest_send_deeply_nested_json_the_same_bytes(api):
+    nested = "[" * 5000
+    rest = api.post("/chats", nested, content_type="application/json")
+    stream = api.post(f"/chats/{uuid.uuid4()}/message", nested, content_type="application/json")
+    assert stream.status_code == rest.status_code == 400
+    assert rest.json()["message"] == "The JSON is nested too deeply."
+    assert stream.content == rest.content
+
+
 def test_the_message_stream_and_rest_send_401_the_same_bytes(anon):
     rest = anon.get("/chats")
     stream = anon.post(f"/chats/{uuid.uuid4()}/message", {"message": "hi"}, content_type="application/json")
     assert stream.status_code == rest.status_code == 401
     assert rest.json()["message"] == NOT_AUTHENTICATED
     assert stream.content == rest.content
+    assert stream["WWW-Authenticate"] == rest["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
