@@ -28,7 +28,7 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["id", "created_at", "last_login"]
     fieldsets = [
         (None, {"fields": ["id", "email", "password"]}),
-        ("Profile", {"fields": ["name", "due_date", "default_personality"]}),
+        ("Profile", {"fields": ["name", "due_date", "default_personality", "country", "language"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "created_at"]}),
     ]

@@ -3,6 +3,8 @@ from rest_framework import serializers
 from chats.personalities import PERSONALITY_CHOICES
 from nora.api import UTCDateTimeField
 
+from .models import COUNTRY_CHOICES, LANGUAGE_CHOICES
+
 
 class RegisterInput(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
@@ -25,6 +27,8 @@ class UserOutput(serializers.Serializer):
     name = serializers.CharField()
     due_date = serializers.DateField(allow_null=True)
     default_personality = serializers.CharField()
+    country = serializers.CharField(allow_null=True, help_text="ISO 3166-1 alpha-2, or null.")
+    language = serializers.CharField(allow_null=True, help_text="ISO 639-1, or null.")
     created_at = UTCDateTimeField()
 
 
@@ -32,6 +36,20 @@ class UserUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     due_date = serializers.DateField(required=False, allow_null=True)
     default_personality = serializers.ChoiceField(choices=PERSONALITY_CHOICES, required=False)
+    country = serializers.ChoiceField(
+        choices=COUNTRY_CHOICES,
+        required=False,
+        allow_null=True,
+        help_text="ISO 3166-1 alpha-2 (`GB`, `MX`): the emergency notice names this country's emergency number "
+        "and crisis line. Null: the deployment's own.",
+    )
+    language = serializers.ChoiceField(
+        choices=LANGUAGE_CHOICES,
+        required=False,
+        allow_null=True,
+        help_text="ISO 639-1: the language of the emergency notice and the disclaimers. Null: the language each "
+        "message is written in.",
+    )
 
 
 class TokensOutput(serializers.Serializer):

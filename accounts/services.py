@@ -77,12 +77,15 @@ def token_revoke(*, refresh: str) -> None:
         raise AuthenticationError("This refresh token is invalid or expired.") from error
 
 
+PROFILE_FIELDS = ("name", "due_date", "default_personality", "country", "language")
+
+
 def user_update(*, user: User, data: dict) -> User:
-    for field in ("name", "due_date", "default_personality"):
+    for field in PROFILE_FIELDS:
         if field in data:
             setattr(user, field, data[field])
     user.full_clean(exclude=["password"])
-    user.save(update_fields=[field for field in ("name", "due_date", "default_personality") if field in data])
+    user.save(update_fields=[field for field in PROFILE_FIELDS if field in data])
     return user
 
 

@@ -20,6 +20,8 @@ from nora.expressions import ValueByPrimaryKey
 from . import selectors
 from .models import Conversation, Message
 from .personalities import PERSONALITIES
+from .safety.classifier import Classification
+from .safety.notices import disclaimer_build, emergency_notice_build, notice_language
 
 REPLY_IN_PROGRESS = "A reply is already being generated"
 HISTORY_MESSAGES = 200
@@ -184,9 +186,7 @@ def turn_begin(
     text: str,
     personality: str | None,
     source: str,
-    categories: list[str],
-    disclaimer: dict | None,
-    notice: str,
+    classification: Classification,
     keep_user_message_on_conflict: bool = False,
     context_ready: Callable[[TurnContext], None] | None = None,
 ) -> TurnRecord:
@@ -194,6 +194,8 @@ def turn_begin(
 
     The user is read with the conversation (`record.conversation.user`): an access token is
     checked without the database, and a user deleted or deactivated since fails here with 401.
+    Their profile decides the language of the reply's emergency notice and disclaimer (else the
+    message's own) and the numbers the notice names.
     The database allows one streaming reply per conversation, so a second turn while a reply is
     being generated (by any server process) fails with 409. Voice keeps what was said even then.
 
@@ -214,7 +216,11 @@ def turn_begin(
                 raise NotAuthenticatedError(NOT_AUTHENTICATED) from None
             raise NotFoundError("Conversation not found.") from None
         personality = personality or conversation.personality
+        categories = list(classification.detected_categories)
         primary = categories[0] if categories else ""
+        profile = conversation.user
+        language = notice_language(preferred=profile.language, text=text)
+        notice = emergency_notice_build(classification=classification, language=language, country=profile.country)
         earlier = selectors.message_history(conversation=conversation, limit=HISTORY_MESSAGES)
         user_message = _user_message_build(conversation=conversation, text=text, source=source, categories=categories)
         said = selectors.HistoryMessage(
@@ -227,11 +233,11 @@ def turn_begin(
         reply = _streaming_reply_create(
             conversation=conversation,
             conflict_possible=_streaming_reply_possible(messages=earlier),
-            notice=notice,
+            notice=f"{notice}\n\n" if notice else "",
             source=source,
             personality=personality,
             categories=categories,
-            disclaimer=disclaimer,
+            disclaimer=disclaimer_build(classification=classification, language=language),
         )
         conflict = reply is None
         if conflict and not keep_user_message_on_conflict:

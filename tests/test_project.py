@@ -207,3 +207,12 @@ def test_the_asgi_application_gives_daphne_a_reason_phrase_for_every_status():
 
     assert http.RESPONSES[429] == b"Too Many Requests"
     assert all(status.value in http.RESPONSES for status in HTTPStatus)
+
+
+def test_the_openapi_schema_lists_the_profiles_countries_and_languages(anon):
+    schemas = anon.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+    update = schemas["PatchedUserUpdateInputRequest"]["properties"]
+    country = schemas[update["country"]["oneOf"][0]["$ref"].rsplit("/", 1)[1]]
+    language = schemas[update["language"]["oneOf"][0]["$ref"].rsplit("/", 1)[1]]
+    assert {"GB", "MX", "US"} <= set(country["enum"]) and "UK" not in country["enum"]
+    assert language["enum"] == ["en", "es", "fr", "pt", "pl", "ar", "zh"]

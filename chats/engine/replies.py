@@ -23,8 +23,8 @@ from django.db import DatabaseError
 from accounts.models import User
 from chats import quotas, services
 from chats.models import Message
-from chats.safety.classifier import Classification, message_classify
-from chats.safety.notices import disclaimer_build, emergency_notice_build, safety_instructions_build
+from chats.safety.classifier import message_classify
+from chats.safety.notices import safety_instructions_build
 from nora.errors import ServiceUnavailableError, TooManyRequestsError
 from nora.event_loops import PerEventLoop
 from nora.observability import FIRST_CHUNK, PROVIDER_ERRORS, TOKENS, conversation_id_var, request_id_var, user_id_var
@@ -487,9 +487,7 @@ async def reply_begin(
             text=text,
             personality=personality,
             source=source,
-            categories=list(classification.detected_categories),
-            disclaimer=disclaimer_build(classification=classification),
-            notice=_notice_text(classification),
+            classification=classification,
             keep_user_message_on_conflict=keep_user_message_on_conflict,
             context_ready=model.context_ready if model is not None else None,
         )
@@ -530,8 +528,3 @@ async def utterance_record(*, user: User, conversation_id, text: str) -> None:
         source=Message.Source.VOICE,
         categories=list(classification.detected_categories),
     )
-
-
-def _notice_text(classification: Classification) -> str:
-    notice = emergency_notice_build(classification=classification)
-    return f"{notice}\n\n" if notice else ""

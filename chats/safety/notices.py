@@ -1,37 +1,53 @@
-"""What a person is told, and what the model is told, once a message has been classified."""
+"""What a person is told, and what the model is told, once a message has been classified.
+
+What the person is told is data: `data/notices.toml` has the notice and the disclaimers in each
+language, and `data/countries.toml` each country's emergency number and crisis line, with sources.
+"""
+
+import functools
+import tomllib
+from pathlib import Path
 
 from django.conf import settings
 
 from chats.safety.classifier import Classification
+from chats.safety.language import language_detect
 
-# One message per primary category: the most serious thing found decides what the
-# person reads under the reply.
-DISCLAIMER_MESSAGES: dict[str, str] = {
-    "emergency": (
-        "Some of what you describe can be a sign of an emergency. Nora cannot examine you or give medical advice: "
-        "please contact emergency services or your maternity unit now."
-    ),
-    "mental_health": (
-        "Nora is not a substitute for professional support. Please talk to your doctor, midwife or health visitor "
-        "about how you are feeling; you do not have to manage this alone."
-    ),
-    "medication": (
-        "This is not medical advice. Talk to your doctor, midwife or pharmacist before starting, stopping or "
-        "changing any medicine, including ones you can buy without a prescription."
-    ),
-    "medical": (
-        "This information is for educational purposes only and is not a diagnosis. If a symptom worries you or "
-        "gets worse, contact your doctor or midwife."
-    ),
-    "nutrition": (
-        "This information is for educational purposes only. Your doctor, midwife or a dietitian can tell you "
-        "what is right for you."
-    ),
-    "pregnancy": (
-        "This information is for educational purposes only and is not a substitute for advice from your doctor "
-        "or midwife."
-    ),
-}
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_LANGUAGE = "en"
+
+
+@functools.cache
+def _notices() -> dict[str, dict]:
+    with (DATA_DIR / "notices.toml").open("rb") as file:
+        return tomllib.load(file)
+
+
+@functools.cache
+def countries() -> dict[str, dict]:
+    """Each country's emergency numbers and crisis line, by ISO 3166-1 alpha-2 code."""
+    with (DATA_DIR / "countries.toml").open("rb") as file:
+        return tomllib.load(file)
+
+
+def notice_languages() -> tuple[str, ...]:
+    """The languages a notice is written in (ISO 639-1)."""
+    return tuple(_notices())
+
+
+def notice_language(*, preferred: str | None, text: str) -> str:
+    """The language to tell the person in: their profile's, else their message's, else English."""
+    if preferred in _notices():
+        return preferred
+    detected = language_detect(text=text)
+    return detected if detected in _notices() else DEFAULT_LANGUAGE
+
+
+def disclaimer_message(*, category: str, language: str) -> str:
+    """The disclaimer for a primary category, in `language` where it is written, else in English."""
+    written = _notices().get(language, {}).get("disclaimers", {})
+    return written.get(category) or _notices()[DEFAULT_LANGUAGE]["disclaimers"][category]
+
 
 # How the model is told what was found, in words rather than keys.
 SIGN_DESCRIPTIONS: dict[str, str] = {
@@ -71,39 +87,64 @@ _CATEGORY_INSTRUCTIONS: dict[str, str] = {
 }
 
 
-def disclaimer_build(*, classification: Classification) -> dict | None:
-    """The `disclaimer` of the reply's `done` event, or None when nothing was detected."""
+def disclaimer_build(*, classification: Classification, language: str = DEFAULT_LANGUAGE) -> dict | None:
+    """The `disclaimer` of the reply's `done` event, or None when nothing was detected.
+
+    One message per primary category: the most serious thing found decides what the person
+    reads under the reply.
+    """
     primary = classification.primary_category
     if primary is None:
         return None
     return {
         "primary_category": primary,
         "detected_categories": list(classification.detected_categories),
-        "message": DISCLAIMER_MESSAGES[primary],
+        "message": disclaimer_message(category=primary, language=language),
     }
 
 
-def emergency_notice_build(*, classification: Classification) -> str | None:
+def _emergency_numbers(*, country: str | None) -> list[str]:
+    """Whom to call: the profile country's numbers, or the deployment's when the profile has none."""
+    if country is None:
+        number = settings.NORA_EMERGENCY_NUMBER.strip()
+        return [number] if number else []
+    return list(countries().get(country, {}).get("emergency", []))
+
+
+def _crisis_line(*, country: str | None) -> str:
+    if country is None:
+        return settings.NORA_CRISIS_LINE.strip()
+    line = countries().get(country, {}).get("crisis_line")
+    if line is None:
+        return ""
+    return line["number"] if line["name"] == line["number"] else f"{line['number']} ({line['name']})"
+
+
+def emergency_notice_build(
+    *, classification: Classification, language: str = DEFAULT_LANGUAGE, country: str | None = None
+) -> str | None:
     """The fixed notice sent before any model text on an emergency, or None otherwise.
 
-    Settings are read on every call so that a deployment (or a test) can change the
-    numbers without a restart.
+    In `language` (English where no notice is written in it), naming the emergency number and
+    crisis line of `country` (ISO 3166-1 alpha-2): the table's, or none for a country it lacks, so
+    that no one is given another country's number. With no country, NORA_EMERGENCY_NUMBER and
+    NORA_CRISIS_LINE, read on every call so that a deployment (or a test) can change them without
+    a restart.
     """
     if not classification.is_emergency:
         return None
-    number = settings.NORA_EMERGENCY_NUMBER.strip()
-    services = f"emergency services on {number}" if number else "your local emergency number"
-    notice = (
-        f"This could be an emergency. Please call {services} or your maternity unit now, "
-        "without waiting for the rest of this reply."
+    texts = _notices().get(language) or _notices()[DEFAULT_LANGUAGE]
+    numbers = _emergency_numbers(country=country)
+    services = (
+        texts["services_named"].format(number=f" {texts['or']} ".join(numbers))
+        if numbers
+        else texts["services_generic"]
     )
+    notice = texts["notice"].format(services=services)
     if classification.is_self_harm:
-        line = settings.NORA_CRISIS_LINE.strip()
-        support = f"call {line}" if line else "call a crisis line"
-        notice += (
-            f" If you are having thoughts of harming yourself or your baby, you are not alone: {support} now, "
-            "day or night."
-        )
+        line = _crisis_line(country=country)
+        support = texts["support_named"].format(line=line) if line else texts["support_generic"]
+        notice += " " + texts["self_harm"].format(support=support)
     return notice
 
 

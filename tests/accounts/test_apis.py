@@ -124,8 +124,47 @@ def test_me_returns_profile(api, user):
     response = api.get("/auth/me")
     assert response.status_code == 200
     data = response.json()["data"]
-    assert set(data) == {"id", "email", "name", "due_date", "default_personality", "created_at"}
+    assert set(data) == {"id", "email", "name", "due_date", "default_personality", "country", "language", "created_at"}
     assert data["default_personality"] == "mother_figure"
+    assert (data["country"], data["language"]) == (None, None)
+
+
+def test_me_update_sets_and_clears_country_and_language(api, user):
+    response = api.patch("/auth/me", {"country": "MX", "language": "es"}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["data"]["country"], response.json()["data"]["language"]) == ("MX", "es")
+    user.refresh_from_db()
+    assert (user.country, user.language) == ("MX", "es")
+    assert api.get("/auth/me").json()["data"]["country"] == "MX"
+
+    response = api.patch("/auth/me", {"country": None, "language": None}, format="json")
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert (user.country, user.language) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("country", "UK"),  # not ISO 3166-1: the United Kingdom is GB
+        ("country", "gb"),
+        ("country", "GBR"),
+        ("country", ""),
+        ("country", 44),
+        ("language", "de"),  # no notice is written in German
+        ("language", "ES"),
+        ("language", "spanish"),
+        ("language", ""),
+    ],
+)
+def test_me_update_refuses_what_is_not_a_code_nora_knows(api, user, field, value):
+    response = api.patch("/auth/me", {field: value}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["message"] == f"Invalid input: {field}."
+    assert list(body["errors"]) == [field]
+    user.refresh_from_db()
+    assert getattr(user, field) is None
 
 
 def test_me_update(api, user):

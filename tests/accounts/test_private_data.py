@@ -62,6 +62,8 @@ def test_export_holds_profile_conversations_and_every_message_field(api, user, o
         "name",
         "due_date",
         "default_personality",
+        "country",
+        "language",
         "created_at",
         "last_login",
     }

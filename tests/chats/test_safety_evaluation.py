@@ -7,8 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from chats.safety.classifier import CATEGORY_ORDER, EMERGENCY_SIGNS
-from chats.safety.classifier import Classification
+from chats.safety.classifier import CATEGORY_ORDER, EMERGENCY_SIGNS, Classification
 from chats.safety.evaluation import (
     FALSE_ALARM_BREAKDOWNS,
     FALSE_ALARM_TARGET,

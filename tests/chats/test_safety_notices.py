@@ -2,12 +2,16 @@
 
 import pytest
 
+from accounts.models import COUNTRY_CHOICES, LANGUAGE_CHOICES
 from chats.safety.classifier import CATEGORY_ORDER, EMERGENCY_SIGNS, Classification, message_classify
 from chats.safety.notices import (
-    DISCLAIMER_MESSAGES,
     SIGN_DESCRIPTIONS,
+    countries,
     disclaimer_build,
+    disclaimer_message,
     emergency_notice_build,
+    notice_language,
+    notice_languages,
     safety_instructions_build,
 )
 
@@ -32,17 +36,23 @@ def test_the_disclaimer_speaks_to_the_primary_category(text: str, primary: str, 
     assert disclaimer == {
         "primary_category": primary,
         "detected_categories": list(classification.detected_categories),
-        "message": DISCLAIMER_MESSAGES[primary],
+        "message": disclaimer_message(category=primary, language="en"),
     }
     assert wording in disclaimer["message"]
 
 
 def test_the_pregnancy_disclaimer_reads_as_the_api_document_shows() -> None:
-    assert DISCLAIMER_MESSAGES["pregnancy"].startswith("This information is for educational purposes only")
+    assert disclaimer_message(category="pregnancy", language="en").startswith(
+        "This information is for educational purposes only"
+    )
 
 
 def test_every_category_and_sign_has_its_words() -> None:
-    assert set(DISCLAIMER_MESSAGES) == set(CATEGORY_ORDER)
+    for category in CATEGORY_ORDER:
+        # Written in English and in Spanish: a Spanish one is not English's fallback.
+        assert disclaimer_message(category=category, language="es") != disclaimer_message(
+            category=category, language="en"
+        )
     assert set(SIGN_DESCRIPTIONS) == set(EMERGENCY_SIGNS)
 
 
@@ -107,3 +117,95 @@ def test_on_self_harm_the_model_is_told_how_to_respond() -> None:
 def test_medication_questions_tell_the_model_not_to_change_medicines() -> None:
     instructions = safety_instructions_build(classification=message_classify(text="should i stop my thyroid meds"))
     assert "never tell them to start, stop or change a medicine" in instructions
+
+
+# The notice fits the person: their language, their country's numbers ---------------------------
+
+SEIZURE = Classification(detected_categories=("emergency", "medical"), emergency_signs=("seizure",))
+
+
+def test_a_spanish_notice_names_the_countrys_emergency_number_and_crisis_line() -> None:
+    notice = emergency_notice_build(classification=SELF_HARM, language="es", country="MX")
+    assert notice.startswith("Esto podría ser una emergencia. Llama ahora a los servicios de emergencia al 911")
+    assert "llama al 800 911 2000 (Línea de la Vida) ahora" in notice
+
+
+@pytest.mark.parametrize(
+    ("language", "country", "expected"),
+    [
+        ("fr", "FR", "les secours au 15 ou 112"),
+        ("en", "FR", "emergency services on 15 or 112"),
+        ("pl", "PL", "numer alarmowy 112"),
+        ("pt", "BR", "os serviços de emergência no 192"),
+        ("zh", "CN", "急救电话 120"),
+        ("ar", "EG", "الرقم 123"),
+        ("en", "GB", "emergency services on 999"),
+        ("es", "US", "los servicios de emergencia al 911"),
+    ],
+)
+def test_each_language_names_the_countrys_numbers_joined_in_it(language, country, expected) -> None:
+    assert expected in emergency_notice_build(classification=SEIZURE, language=language, country=country)
+
+
+def test_a_country_without_a_crisis_line_gets_the_general_words_not_the_deployments(settings) -> None:
+    settings.NORA_CRISIS_LINE = "988"
+    settings.NORA_EMERGENCY_NUMBER = "911"
+    notice = emergency_notice_build(classification=SELF_HARM, language="es", country="CO")
+    assert "al 123" in notice and "llama a una línea de ayuda en crisis ahora" in notice
+    assert "988" not in notice and "911" not in notice
+
+
+def test_a_country_the_table_lacks_gets_no_other_countrys_number(settings) -> None:
+    settings.NORA_EMERGENCY_NUMBER = "999"
+    settings.NORA_CRISIS_LINE = "116 123"
+    notice = emergency_notice_build(classification=SELF_HARM, country="IS")
+    assert "your local emergency number" in notice and "call a crisis line" in notice
+    assert "999" not in notice and "116 123" not in notice
+
+
+def test_a_language_with_no_notice_falls_back_to_english() -> None:
+    assert emergency_notice_build(classification=SEIZURE, language="de") == emergency_notice_build(
+        classification=SEIZURE, language="en"
+    )
+
+
+def test_disclaimers_are_spanish_in_spanish_and_english_where_a_language_has_none() -> None:
+    assert disclaimer_build(classification=SEIZURE, language="es")["message"].startswith("Algo de lo que describes")
+    assert disclaimer_message(category="medication", language="fr") == disclaimer_message(
+        category="medication", language="en"
+    )
+
+
+@pytest.mark.parametrize(
+    ("preferred", "text", "expected"),
+    [
+        ("es", "my baby is not breathing", "es"),  # the profile's language wins
+        (None, "tengo convulsiones y estoy embarazada de treinta semanas", "es"),
+        (None, "j'ai des convulsions depuis ce matin", "fr"),
+        (None, "mein Baby atmet nicht mehr richtig", "en"),  # German has no notice
+        (None, "ok", "en"),  # too short to tell
+        ("de", "estoy sangrando mucho", "es"),  # a language no notice is written in is passed over
+    ],
+)
+def test_the_notice_language_is_the_profiles_else_the_messages_else_english(preferred, text, expected) -> None:
+    assert notice_language(preferred=preferred, text=text) == expected
+
+
+def test_every_notice_language_says_everything_a_notice_needs() -> None:
+    for language in notice_languages():
+        for country in (None, "MX", "CO"):
+            for classification in (SEIZURE, SELF_HARM):
+                notice = emergency_notice_build(classification=classification, language=language, country=country)
+                assert "{" not in notice and "}" not in notice, (language, notice)
+    assert set(notice_languages()) == {code for code, _ in LANGUAGE_CHOICES}
+
+
+def test_the_country_table_covers_at_least_thirty_countries_with_sources() -> None:
+    table = countries()
+    assert len(table) >= 30
+    assert set(table) <= {code for code, _ in COUNTRY_CHOICES}
+    for code, entry in table.items():
+        assert entry["emergency"] and all(number.strip() for number in entry["emergency"]), code
+        assert entry["sources"], code
+        if "crisis_line" in entry:
+            assert entry["crisis_line"]["number"].strip() and entry["crisis_line"]["name"].strip(), code

@@ -89,3 +89,38 @@ async def test_a_negated_sign_is_not_an_emergency(owner):
     _, events = await send(owner, "I'm not bleeding, just cramps like a period")
     assert events[-1].get("disclaimer", {}).get("primary_category") != "emergency"
     assert events[1]["type"] == "chunk" and "emergency" not in events[1]["content"].lower()
+
+
+async def test_the_notice_and_disclaimer_are_in_the_profiles_language_with_its_countrys_numbers(owner, settings):
+    settings.NORA_EMERGENCY_NUMBER = "999"
+    owner.country, owner.language = "MX", "es"
+    await owner.asave(update_fields=["country", "language"])
+
+    conversation, events = await send(owner, "I'm 30 weeks and I've just had a seizure")
+
+    notice = events[1]["content"]
+    assert notice.startswith("Esto podría ser una emergencia. Llama ahora a los servicios de emergencia al 911")
+    assert "999" not in notice
+    done = events[-1]
+    assert done["disclaimer"]["message"].startswith("Algo de lo que describes puede ser señal de una emergencia")
+    reply = await reply_of(conversation)
+    assert reply.message.startswith(notice) and reply.disclaimer == done["disclaimer"]
+
+
+async def test_without_a_profile_language_the_notice_is_in_the_messages(owner, settings):
+    settings.NORA_EMERGENCY_NUMBER = "112"
+    _, events = await send(owner, "tengo convulsiones y estoy embarazada de treinta semanas")
+    assert events[1]["content"].startswith(
+        "Esto podría ser una emergencia. Llama ahora a los servicios de emergencia al 112"
+    )
+    assert events[-1]["disclaimer"]["message"].startswith("Algo de lo que describes")
+
+
+async def test_the_crisis_line_is_the_profile_countrys(owner, settings):
+    settings.NORA_CRISIS_LINE = "988"
+    owner.country = "GB"
+    await owner.asave(update_fields=["country"])
+    _, events = await send(owner, "I want to end my life, I can't do this anymore")
+    notice = events[1]["content"]
+    assert "emergency services on 999" in notice and "call 116 123 (Samaritans) now" in notice
+    assert "988" not in notice

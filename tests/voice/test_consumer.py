@@ -233,6 +233,22 @@ async def test_emergency_gets_the_notice_first(deepgram, owner, settings):
     await communicator.disconnect()
 
 
+async def test_a_spoken_emergency_gets_the_notice_in_the_language_it_was_spoken_in(deepgram, owner, settings):
+    settings.NORA_EMERGENCY_NUMBER = "112"
+    words = ["tengo", "convulsiones", "y", "estoy", "embarazada", "de", "treinta", "semanas"]
+    deepgram.script(words=words)
+    communicator, _ = await connected(owner)
+    await speak(communicator, words=len(words))
+    await communicator.send_json_to({"type": "stop_talking"})
+    messages = await receive_until(communicator, "ai_response", complete=True)
+    first_reply = next(m for m in messages if m["type"] == "ai_response")
+    assert first_reply["text"].startswith(
+        "Esto podría ser una emergencia. Llama ahora a los servicios de emergencia al 112"
+    )
+    assert messages[-1]["disclaimer"]["message"].startswith("Algo de lo que describes")
+    await communicator.disconnect()
+
+
 async def test_barge_in_interrupts_the_reply_and_keeps_it_as_incomplete(deepgram, owner, settings):
     settings.NORA_OFFLINE_WORD_DELAY_SECONDS = 0.05
     communicator, session_id = await connected(owner)
