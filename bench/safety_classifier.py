@@ -1,6 +1,7 @@
-"""Speed of the safety classifier on one core: messages per second and latency per message.
+"""Speed of the safety triage on one core: messages per second and latency per message, per layer.
 
-Two workloads, both made of the labelled set's phone-typed messages:
+Each offline layer (the phrase rules, the measurements) is timed alone, and all of them together
+as a turn runs them. Two workloads, both made of the labelled sets' messages:
 - as typed: each labelled message on its own (most are under 150 characters);
 - 1,000 characters: labelled messages joined at random and cut to exactly 1,000
   characters, the long rambling message the p99 target is about.
@@ -30,12 +31,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import harness  # noqa: E402
-from chats.safety.classifier import message_classify  # noqa: E402
-from chats.safety.evaluation import PARTS, labelled_set_load  # noqa: E402
+from chats.safety.classifier import LAYERS, message_classify  # noqa: E402
+from chats.safety.evaluation import PARTS, corpus_load, labelled_set_load  # noqa: E402
 
 LONG_MESSAGE_CHARS = 1_000
-P99_TARGET_US = 1_000
-RATE_TARGET = 10_000
+# All offline layers together, on one core.
+P99_TARGET_US = 5_000
+RATE_TARGET = 1_000
+ALL = "all layers"
 
 
 def long_messages_build(*, texts: list[str], count: int, seed: int) -> list[str]:
@@ -64,11 +67,11 @@ class Pass:
         return len(self.cpu_us) / (sum(self.cpu_us) / 1_000_000)
 
 
-def pass_time(*, name: str, messages: list[str]) -> Pass:
+def pass_time(*, name: str, messages: list[str], layers: tuple[str, ...] = LAYERS) -> Pass:
     timed = Pass(name=name, messages=messages)
     for text in messages:
         wall_started, cpu_started = time.perf_counter_ns(), time.thread_time_ns()
-        message_classify(text=text)
+        message_classify(text=text, layers=layers)
         timed.cpu_us.append((time.thread_time_ns() - cpu_started) / 1_000)
         timed.wall_us.append((time.perf_counter_ns() - wall_started) / 1_000)
     return timed
@@ -87,21 +90,32 @@ def main(argv: list[str] | None = None) -> None:
         os.sched_setaffinity(0, {args.core})
 
     texts = [message.text for part in PARTS for message in labelled_set_load(part=part)]
+    texts += [message.text for message in corpus_load()]
     long_messages = long_messages_build(texts=texts, count=count, seed=args.seed)
     typed = texts * max(1, (count * 4) // len(texts))
 
-    first = pass_time(name="1,000 chars, first pass", messages=long_messages)
-    warm = pass_time(name="1,000 chars, warm", messages=long_messages)
-    as_typed = pass_time(name="as typed", messages=typed)
+    first = pass_time(name=f"{ALL}, 1,000 chars, first pass", messages=long_messages)
+    passes = [first]
+    for layer, layers in [*((name, (name,)) for name in LAYERS), (ALL, LAYERS)]:
+        passes.append(pass_time(name=f"{layer}, 1,000 chars, warm", messages=long_messages, layers=layers))
+        passes.append(pass_time(name=f"{layer}, as typed", messages=typed, layers=layers))
+    warm, as_typed = passes[-2], passes[-1]
 
     table = harness.Table(
-        title="Safety classifier, one thread",
+        title="Safety triage, one thread",
         columns=[
-            "workload", "messages", "mean chars", "msg/s (CPU)", "p50 us CPU", "p99 us CPU", "p50 us wall",
-            "p99 us wall", "max us wall",
+            "layer and workload",
+            "messages",
+            "mean chars",
+            "msg/s (CPU)",
+            "p50 us CPU",
+            "p99 us CPU",
+            "p50 us wall",
+            "p99 us wall",
+            "max us wall",
         ],
     )
-    for timed in (as_typed, first, warm):
+    for timed in passes:
         table.add(
             timed.name,
             len(timed.messages),
@@ -113,14 +127,18 @@ def main(argv: list[str] | None = None) -> None:
             harness.percentile(timed.wall_us, 99),
             max(timed.wall_us),
         )
-    targets = harness.Table(title="Targets", columns=["target", "CPU", "wall", "met on CPU"])
+    targets = harness.Table(
+        title="Targets (all offline layers together)", columns=["target", "CPU", "wall", "met on CPU"]
+    )
     for timed in (warm, first):
         cpu, wall = harness.percentile(timed.cpu_us, 99), harness.percentile(timed.wall_us, 99)
         targets.add(f"p99 <= {P99_TARGET_US:,} us, {timed.name}", cpu, wall, "yes" if cpu <= P99_TARGET_US else "NO")
-    targets.add(f">= {RATE_TARGET:,} msg/s, as typed", round(as_typed.rate), "-",
-                "yes" if as_typed.rate >= RATE_TARGET else "NO")
-    targets.add(f">= {RATE_TARGET:,} msg/s, 1,000 chars warm", round(warm.rate), "-",
-                "yes" if warm.rate >= RATE_TARGET else "NO")
+    targets.add(
+        f">= {RATE_TARGET:,} msg/s, as typed",
+        round(as_typed.rate),
+        "-",
+        "yes" if as_typed.rate >= RATE_TARGET else "NO",
+    )
     harness.report(
         [table, targets],
         json_path=args.json,

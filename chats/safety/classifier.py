@@ -19,6 +19,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from chats.safety.measurements import readings_find
+
 CATEGORY_ORDER: tuple[str, ...] = ("emergency", "mental_health", "medication", "medical", "nutrition", "pregnancy")
 
 # The urgent maternal warning signs (CDC Hear Her), as stable keys for logs and evaluation.
@@ -41,6 +43,10 @@ EMERGENCY_SIGNS: tuple[str, ...] = (
     "vomiting",
     "postpartum_discharge",
     "exhaustion",
+    # Found by their readings (chats/safety/measurements.py).
+    "high_blood_pressure",
+    "newborn_fever",
+    "preterm_labour",
 )
 
 
@@ -1888,13 +1894,26 @@ def _first_word_index_build() -> dict[str, tuple[int, ...]]:
 _FIRST_WORD_INDEX = _first_word_index_build()
 
 
-def message_classify(*, text: str) -> Classification:
-    """Safety categories and emergency signs of one message, most serious first."""
+# The triage's layers, each of which can find emergency signs: the phrase rules above, and the
+# readings of chats/safety/measurements.py (blood pressure, temperature, bleeding rate, contractions).
+LAYERS: tuple[str, ...] = ("rules", "measurements")
+
+
+def message_classify(*, text: str, layers: tuple[str, ...] = LAYERS) -> Classification:
+    """Safety categories and emergency signs of one message, most serious first.
+
+    `layers` leaves layers out, so that each can be measured alone (`safety_report`).
+    """
     message = _Message(text)
     signs: set[str] = set()
-    for rule in _RULES:
-        if rule.sign not in signs and any(_rule_fires(rule, message, match) for match in message.matches(rule.phrases)):
-            signs.add(rule.sign)
+    if "rules" in layers:
+        for rule in _RULES:
+            if rule.sign not in signs and any(
+                _rule_fires(rule, message, match) for match in message.matches(rule.phrases)
+            ):
+                signs.add(rule.sign)
+    if "measurements" in layers:
+        signs.update(reading.sign for reading in readings_find(text=text))
     found = {category for category, phrases in _CATEGORIES if message.search(phrases) is not None}
     if signs:
         found.add("emergency")

@@ -69,6 +69,9 @@ SIGN_DESCRIPTIONS: dict[str, str] = {
     "vomiting": "severe nausea and vomiting",
     "postpartum_discharge": "foul-smelling discharge after birth",
     "exhaustion": "overwhelming tiredness",
+    "high_blood_pressure": "a severe blood pressure reading (160/110 or more)",
+    "newborn_fever": "a fever (38 \u00b0C / 100.4 \u00b0F or more) or a low temperature in a baby under three months",
+    "preterm_labour": "regular contractions before 37 weeks",
 }
 
 _CATEGORY_INSTRUCTIONS: dict[str, str] = {

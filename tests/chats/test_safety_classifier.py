@@ -11,6 +11,10 @@ from chats.safety.evaluation import PARTS, labelled_set_load
 # The issue's own examples first, then each sign in the ways people type it: lower case,
 # no punctuation, misspelt, third person, emoji, negation that describes the sign.
 EMERGENCIES = [
+    # Found by their readings; tests/chats/test_safety_measurements.py has the readings' own cases.
+    ("bp 165/112 at 34 weeks and a headache", "high_blood_pressure"),
+    ("my 3 week old has a temperature of 38.2", "newborn_fever"),
+    ("contractions every 5 minutes and I'm only 33 weeks", "preterm_labour"),
     ("is it normal to have a bad headache and blurry vision at 34 weeks?", "headache"),
     ("is it normal to have a bad headache and blurry vision at 34 weeks?", "vision"),
     ("the baby hasn't moved since this morning", "baby_movement"),

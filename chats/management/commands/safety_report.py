@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from chats.safety.classifier import LAYERS, message_classify
 from chats.safety.evaluation import (
     FALSE_ALARM_TARGET,
     PARTS,
@@ -50,6 +51,7 @@ class Command(BaseCommand):
         for name in parts:
             report = corpus_evaluate(part=name)
             self._corpus_write(report)
+            self._layers_write(name)
             if show_misses:
                 self._misses_write(
                     name,
@@ -93,6 +95,18 @@ class Command(BaseCommand):
             self._tallies_write(f"recall by {tag}", tallies)
         for tag, tallies in report.false_alarms_by.items():
             self._tallies_write(f"false alarms by {tag}", tallies)
+        self.stdout.write("")
+
+    def _layers_write(self, part: str) -> None:
+        """Each layer of the triage alone, on the same part, beside all of them together."""
+        self.stdout.write(f"  independent {part}, each layer alone")
+        for layer in LAYERS:
+            alone = corpus_evaluate(
+                part=part, classify=lambda text, layer=layer: message_classify(text=text, layers=(layer,))
+            )
+            recall = _percent(alone.emergencies_detected, alone.emergencies)
+            false_alarms = _percent(alone.false_alarms, alone.non_emergencies)
+            self.stdout.write(f"    {layer:<22}recall {recall}   false alarms {false_alarms}")
         self.stdout.write("")
 
     def _misses_write(self, part: str, misses: list[str], false_alarms: list[str]) -> None:
