@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from chats.safety.lexicons import lexicon_signs
 from chats.safety.measurements import readings_find
 
 CATEGORY_ORDER: tuple[str, ...] = ("emergency", "mental_health", "medication", "medical", "nutrition", "pregnancy")
@@ -1894,9 +1895,10 @@ def _first_word_index_build() -> dict[str, tuple[int, ...]]:
 _FIRST_WORD_INDEX = _first_word_index_build()
 
 
-# The triage's layers, each of which can find emergency signs: the phrase rules above, and the
-# readings of chats/safety/measurements.py (blood pressure, temperature, bleeding rate, contractions).
-LAYERS: tuple[str, ...] = ("rules", "measurements")
+# The triage's layers, each of which can find emergency signs: the English phrase rules above, the
+# readings of chats/safety/measurements.py (blood pressure, temperature, bleeding rate, contractions),
+# and the other languages' lexicons of chats/safety/lexicons.py.
+LAYERS: tuple[str, ...] = ("rules", "measurements", "lexicons")
 
 
 def message_classify(*, text: str, layers: tuple[str, ...] = LAYERS) -> Classification:
@@ -1914,6 +1916,8 @@ def message_classify(*, text: str, layers: tuple[str, ...] = LAYERS) -> Classifi
                 signs.add(rule.sign)
     if "measurements" in layers:
         signs.update(reading.sign for reading in readings_find(text=text))
+    if "lexicons" in layers:
+        signs.update(lexicon_signs(text=text))
     found = {category for category, phrases in _CATEGORIES if message.search(phrases) is not None}
     if signs:
         found.add("emergency")

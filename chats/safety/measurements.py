@@ -23,7 +23,8 @@ from text_to_num import alpha2digit
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # The languages whose numbers in words become digits (text2num reads these).
-NUMBER_WORD_LANGUAGES = ("en", "es", "fr", "pt", "it", "de")
+# The languages the triage reads in full. (Each more costs a pass over the message.)
+NUMBER_WORD_LANGUAGES = ("en", "es")
 NUMBER = r"\d{1,3}(?:\.\d{1,2})?"
 
 
@@ -42,6 +43,8 @@ _DIGITS = str.maketrans(
 )
 
 
+# The layers read the same message one after the other: it is normalised once.
+@functools.lru_cache(maxsize=16)
 def text_normalise(text: str) -> str:
     """Lower case, no accents, numbers in digits, a decimal comma as a point, spaces folded."""
     text = text.lower()
@@ -71,9 +74,11 @@ def _alternatives(words: list[str]) -> str:
 class _Patterns:
     thresholds: dict
     temperature_cue: re.Pattern
+    temperature_hint: re.Pattern
     temperature: re.Pattern
     not_body: re.Pattern
     blood_pressure: re.Pattern
+    pressure_hint: re.Pattern
     systolic: re.Pattern
     diastolic: re.Pattern
     pad: re.Pattern
@@ -131,12 +136,20 @@ def _patterns() -> _Patterns:
     return _Patterns(
         thresholds=thresholds,
         temperature_cue=re.compile(_word(_alternatives(temperature["cues"]))),
+        # Anything a temperature needs around it: a word for one, a unit, or a baby (bare decimals).
+        temperature_hint=re.compile(
+            rf"{_word(_alternatives(temperature['cues']))}|\d ?{unit}(?!\w)|degree|grado|{_word(_alternatives(people['baby']))}"
+        ),
         temperature=re.compile(
             rf"(?<![\d./+])({NUMBER})(?: ?(?:degrees?|deg|grados))? ?(?:({unit})(?!\w))?"
             rf"(?! ?{_alternatives(temperature['not_after'])}\b)(?![\d/+])"
         ),
         not_body=re.compile(_word(_alternatives(temperature["not_body"]))),
         blood_pressure=re.compile(rf"(?<![\d.])({systolic}) ?{_alternatives(pressure['over'])} ?({systolic})(?![\d.])"),
+        pressure_hint=re.compile(
+            rf"\d ?{_alternatives(pressure['over'])} ?\d|{_alternatives(pressure['systolic'])}"
+            rf"|{_alternatives(pressure['diastolic'])}"
+        ),
         systolic=re.compile(rf"{_alternatives(pressure['systolic'])}\D{{0,12}}(\d{{2,3}})"),
         diastolic=re.compile(rf"{_alternatives(pressure['diastolic'])}\D{{0,12}}(\d{{2,3}})"),
         pad=re.compile(_alternatives(bleeding["pad"])),
@@ -223,25 +236,29 @@ def _temperature(patterns: _Patterns, sentence: str, *, age_days: Callable[[], f
     if not matches or patterns.not_body.search(sentence):
         return None
     cued = patterns.temperature_cue.search(sentence) is not None
-    baby_days = age_days()
-    baby = baby_days is not None or patterns.baby.search(sentence) is not None
-    newborn = baby_days is not None and baby_days < limits["newborn_days"]
+    baby_named = patterns.baby.search(sentence) is not None
     for match in matches:
         value, unit = float(match.group(1)), (match.group(2) or "").strip("° ")[:1]
         unit = "c" if unit == "度" else unit
         # A bare number is a temperature with a word for one, or as a decimal said of a baby ("she has 38.1").
-        if not unit and not cued and not (baby and "." in match.group(1)):
+        if not unit and not cued and not ("." in match.group(1) and (baby_named or age_days() is not None)):
             continue
         if unit == "f" or (not unit and limits["fahrenheit_range"][0] <= value <= limits["fahrenheit_range"][1]):
+            low, high = limits["fahrenheit_range"]
             fever, cold = value >= limits["fever_fahrenheit"], value < limits["newborn_low_fahrenheit"]
-            in_range = limits["fahrenheit_range"][0] <= value <= limits["fahrenheit_range"][1]
         elif unit == "c" or (not unit and limits["celsius_range"][0] <= value <= limits["celsius_range"][1]):
+            low, high = limits["celsius_range"]
             fever, cold = value >= limits["fever_celsius"], value < limits["newborn_low_celsius"]
-            in_range = limits["celsius_range"][0] <= value <= limits["celsius_range"][1]
         else:
             continue
+        if not (low <= value <= high) or not (fever or cold):
+            continue
+        # Only now the baby's age, which costs a read of the whole message.
+        baby_days = age_days()
+        baby = baby_named or baby_days is not None
+        newborn = baby_days is not None and baby_days < limits["newborn_days"]
         # A baby named with an age under three months is whose it is, whoever writes.
-        if not in_range or (not newborn and _someone_else(patterns, sentence, match.start())):
+        if not newborn and _someone_else(patterns, sentence, match.start()):
             continue
         if baby and baby_days is not None and not newborn:
             continue
@@ -280,11 +297,16 @@ def _bleeding(patterns: _Patterns, sentence: str, *, text: str) -> Reading | Non
     return Reading(sign, heavy.group(0))
 
 
+def gestation_weeks(*, text: str) -> list[int]:
+    """The weeks of pregnancy a normalised message gives ("33 weeks", "33+2", "32 semanas")."""
+    return [int(match.group(1)) for match in _patterns().gestation.finditer(text)]
+
+
 def _preterm_labour(patterns: _Patterns, sentence: str, *, text: str) -> Reading | None:
     limits = patterns.thresholds["labour"]
     if patterns.not_labour.search(text):
         return None
-    weeks = [int(match.group(1)) for match in patterns.gestation.finditer(text)]
+    weeks = gestation_weeks(text=text)
     if not any(limits["viable_weeks"] <= week < limits["term_weeks"] for week in weeks):
         return None
     for match in patterns.contractions.finditer(sentence):
@@ -307,6 +329,8 @@ def readings_find(*, text: str) -> tuple[Reading, ...]:
     normalised = text_normalise(text)
     has_pads = patterns.pad.search(normalised) is not None
     has_contractions = patterns.contraction.search(normalised) is not None
+    has_temperature = patterns.temperature_hint.search(normalised) is not None
+    has_pressure = patterns.pressure_hint.search(normalised) is not None
     if not (has_pads or _DIGIT.search(normalised)):
         return ()
     # The baby's age, read once, and only for a message with a temperature in it.
@@ -315,8 +339,8 @@ def readings_find(*, text: str) -> tuple[Reading, ...]:
     for sentence in _sentences(normalised):
         digits = _DIGIT.search(sentence) is not None
         readings = (
-            _blood_pressure(patterns, sentence) if digits else None,
-            _temperature(patterns, sentence, age_days=age_days) if digits else None,
+            _blood_pressure(patterns, sentence) if digits and has_pressure else None,
+            _temperature(patterns, sentence, age_days=age_days) if digits and has_temperature else None,
             _bleeding(patterns, sentence, text=normalised) if has_pads and patterns.pad.search(sentence) else None,
             _preterm_labour(patterns, sentence, text=normalised) if has_contractions and digits else None,
         )

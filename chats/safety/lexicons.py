@@ -1,0 +1,244 @@
+"""The lexicon layer: warning signs named in other languages, each mention read in its context.
+
+Each language's lexicon (`data/lexicons/<language>.toml`) lists the phrases that name each sign,
+and the triggers that put a mention out of scope, in the manner of the ConText algorithm
+(Harkema et al., J Biomed Inform 2009): a trigger before a mention (or, for `over_after` and
+`idiom`, after it) says it is denied, over, asked about in case or for knowledge, someone
+else's, or a figure of speech, unless a terminator ("pero", "but") comes between. Triggers before a mention stop at a comma:
+negation reaches five words of that clause (`negated_near`, two), the others all of it; those
+after it reach five words. Spanish has every sign; the other
+languages the strongest (heavy bleeding, a baby not breathing or blue, a fit, a baby not moving,
+suicidal thoughts). English is read by the phrase rules (`classifier.py`).
+
+Every lexicon is read, whatever language the message seems to be in: messages mix languages
+("I'm 33 weeks y estoy sangrando"), and reading a small lexicon costs less than a wrong guess.
+"""
+
+import functools
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from chats.safety.measurements import gestation_weeks, text_normalise
+
+LEXICON_DIR = Path(__file__).resolve().parent / "data" / "lexicons"
+# How many words on either side of a mention a trigger reaches.
+TRIGGER_WORDS = 5
+NEAR_WORDS = 2
+# Triggers that reach back over the whole clause, and those that reach a few words only.
+CLAUSE_TRIGGERS = ("over", "hypothetical", "knowledge", "other")
+TERM_WEEKS = 37
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """A phrase as a regular expression: "*" ends a word's prefix, "~" is up to three words."""
+    parts = []
+    for token in text_normalise(phrase).split(" "):
+        if token == "~":
+            parts.append(r"(?:\S+ ){0,3}?")
+        elif token == "#":
+            parts.append(r"\d+ ")
+        elif token.endswith("*"):
+            parts.append(re.escape(token[:-1]) + r"\w* ")
+        else:
+            parts.append(re.escape(token) + " ")
+    pattern = "".join(parts)[:-1]  # without the last space
+    # Words are bounded where the script has spaces; Chinese has none.
+    if not _is_cjk(phrase[:1]):
+        pattern = rf"(?<!\w){pattern}"
+    if not _is_cjk(phrase[-1:]) and not phrase.endswith("*"):
+        pattern = rf"{pattern}(?!\w)"
+    return pattern
+
+
+def _is_cjk(char: str) -> bool:
+    return bool(char) and "\u4e00" <= char <= "\u9fff"
+
+
+def _alternatives(phrases: list[str]) -> re.Pattern | None:
+    if not phrases:
+        return None
+    return re.compile("|".join(f"(?:{_phrase_pattern(p)})" for p in sorted(phrases, key=len, reverse=True)))
+
+
+@dataclass(frozen=True)
+class Phrase:
+    sign: str
+    pattern: re.Pattern
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Every language's phrases, indexed by how they begin, so that a message is read once: each
+    phrase is tried only where a word it can begin with stands."""
+
+    by_word: dict[str, tuple[Phrase, ...]]
+    # Phrases whose first word is a prefix ("sangr*"), by the prefix's first three letters.
+    by_prefix: dict[str, tuple[tuple[str, Phrase], ...]]
+    # Phrases in a script without spaces (Chinese), searched for anywhere.
+    anywhere: tuple[Phrase, ...]
+
+
+@dataclass(frozen=True)
+class Context:
+    """The triggers of every lexicon together: a message may deny in one language what it says in another."""
+
+    negated: re.Pattern | None
+    negated_near: re.Pattern | None
+    clause: dict[str, re.Pattern | None]
+    says: re.Pattern | None
+    over_after: re.Pattern | None
+    idiom: re.Pattern | None
+    terminators: re.Pattern | None
+    mild: re.Pattern | None
+
+
+def _lexicon_data() -> dict[str, dict]:
+    data = {}
+    for path in sorted(LEXICON_DIR.glob("*.toml")):
+        with path.open("rb") as file:
+            data[path.stem] = tomllib.load(file)
+    return data
+
+
+PREFIX_INDEX = 3
+
+
+@functools.cache
+def lexicon() -> Lexicon:
+    by_word: dict[str, list[Phrase]] = {}
+    by_prefix: dict[str, list[tuple[str, Phrase]]] = {}
+    anywhere: list[Phrase] = []
+    for data in _lexicon_data().values():
+        for sign, phrases in data["signs"].items():
+            for text in phrases:
+                phrase = Phrase(sign=sign, pattern=re.compile(_phrase_pattern(text)))
+                first = text_normalise(text).split(" ")[0]
+                if _is_cjk(first[:1]):
+                    anywhere.append(phrase)
+                elif first.endswith("*"):
+                    by_prefix.setdefault(first[:PREFIX_INDEX], []).append((first[:-1], phrase))
+                else:
+                    by_word.setdefault(first, []).append(phrase)
+    return Lexicon(
+        by_word={word: tuple(phrases) for word, phrases in by_word.items()},
+        by_prefix={key: tuple(phrases) for key, phrases in by_prefix.items()},
+        anywhere=tuple(anywhere),
+    )
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _mentions(index: Lexicon, sentence: str):
+    """Each phrase that the sentence holds, as (sign, match)."""
+    by_word, by_prefix = index.by_word, index.by_prefix
+    for word in _WORD.finditer(sentence):
+        token = word.group()
+        exact, prefixed = by_word.get(token), by_prefix.get(token[:PREFIX_INDEX])
+        if exact is None and prefixed is None:
+            continue
+        for phrase in exact or ():
+            if (match := phrase.pattern.match(sentence, word.start())) is not None:
+                yield phrase.sign, match
+        for prefix, phrase in prefixed or ():
+            if token.startswith(prefix) and (match := phrase.pattern.match(sentence, word.start())) is not None:
+                yield phrase.sign, match
+    if not sentence.isascii():
+        for phrase in index.anywhere:
+            if (match := phrase.pattern.search(sentence)) is not None:
+                yield phrase.sign, match
+
+
+@functools.cache
+def context() -> Context:
+    lists: dict[str, list[str]] = {}
+    for data in _lexicon_data().values():
+        for name, words in data["context"].items():
+            lists.setdefault(name, []).extend(words)
+    return Context(
+        negated=_alternatives(lists.get("negated", [])),
+        negated_near=_alternatives(lists.get("negated_near", [])),
+        clause={name: _alternatives(lists.get(name, [])) for name in CLAUSE_TRIGGERS},
+        says=_alternatives(lists.get("says", [])),
+        over_after=_alternatives(lists.get("over_after", [])),
+        idiom=_alternatives(lists.get("idiom", [])),
+        terminators=_alternatives(lists.get("terminators", [])),
+        mild=_alternatives(lists.get("mild", [])),
+    )
+
+
+def _clause_before(sentence: str, start: int) -> str:
+    """The sentence before a mention, back to the last comma."""
+    return sentence[:start].rsplit(",", 1)[-1]
+
+
+def _reached(trigger: re.Pattern | None, terminators: re.Pattern | None, window: str, *, before: bool) -> bool:
+    """Whether a trigger in the window reaches the mention, no terminator standing between."""
+    if trigger is None:
+        return False
+    for match in trigger.finditer(window):
+        between = window[match.end() :] if before else window[: match.start()]
+        if terminators is None or terminators.search(between) is None:
+            return True
+    return False
+
+
+def _someone_else(triggers: Context, before: str) -> bool:
+    """Someone out of scope is named before the mention, and not only as saying something."""
+    if triggers.clause["other"] is None:
+        return False
+    for match in triggers.clause["other"].finditer(before):
+        if triggers.says is None or not triggers.says.match(before, match.end() + 1):
+            between = before[match.end() :]
+            if triggers.terminators is None or triggers.terminators.search(between) is None:
+                return True
+    return False
+
+
+def _in_scope(triggers: Context, sentence: str, match: re.Match, sign: str) -> bool:
+    clause = _clause_before(sentence, match.start())
+    words = clause.split()
+    before, near = " ".join(words[-TRIGGER_WORDS:]), " ".join(words[-NEAR_WORDS:])
+    # After a mention, across commas: "se puso morado, lo revisaron y dijeron que fue reflujo".
+    after = " ".join(sentence[match.end() :].split()[:TRIGGER_WORDS])
+    terminators = triggers.terminators
+    if _reached(triggers.negated, terminators, before, before=True):
+        return False
+    if _reached(triggers.negated_near, terminators, near, before=True):
+        return False
+    if any(
+        _reached(triggers.clause[name], terminators, clause, before=True)
+        for name in ("over", "hypothetical", "knowledge")
+    ):
+        return False
+    if _someone_else(triggers, clause):
+        return False
+    if _reached(triggers.over_after, terminators, after, before=False):
+        return False
+    if triggers.idiom is not None and (triggers.idiom.search(before) or triggers.idiom.search(after)):
+        return False
+    if sign == "bleeding" and triggers.mild is not None and triggers.mild.search(f"{before} {after}"):
+        return False
+    return True
+
+
+def _sentences(text: str) -> list[str]:
+    return [sentence.strip() for sentence in re.split(r"[.!?;\n¿¡。！？]+", text) if sentence.strip()]
+
+
+def lexicon_signs(*, text: str) -> set[str]:
+    """The warning signs the lexicons find in scope in the message."""
+    normalised = text_normalise(text)
+    triggers = context()
+    found: set[str] = set()
+    index = lexicon()
+    for sentence in _sentences(normalised):
+        for sign, match in _mentions(index, sentence):
+            if sign not in found and _in_scope(triggers, sentence, match, sign):
+                found.add(sign)
+    # Waters breaking at term are labour, not a warning sign (unless they are green or brown).
+    if "fluid_leak" in found and any(week >= TERM_WEEKS for week in gestation_weeks(text=normalised)):
+        found.discard("fluid_leak")
+    return found
