@@ -65,8 +65,26 @@ def tallies(messages: Iterable[tuple[str, bool]]) -> tuple[Tally, ...]:
     return tuple(Tally(label, hits[label], totals[label]) for label in sorted(totals, key=lambda k: (-totals[k], k)))
 
 
+class Rates:
+    """Recall and the false-alarm rate, from a report's counts (fields of the dataclasses below)."""
+
+    __slots__ = ()
+    emergencies: int
+    emergencies_detected: int
+    non_emergencies: int
+    false_alarms: int
+
+    @property
+    def recall(self) -> float:
+        return self.emergencies_detected / self.emergencies if self.emergencies else 1.0
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self.false_alarms / self.non_emergencies if self.non_emergencies else 0.0
+
+
 @dataclass(frozen=True, slots=True)
-class PartReport:
+class PartReport(Rates):
     part: str
     emergencies: int
     emergencies_detected: int
@@ -77,14 +95,6 @@ class PartReport:
     # Kept for looking at the tuning part only; held-out texts are not for tuning on.
     misses: tuple[LabelledMessage, ...]
     false_alarm_messages: tuple[LabelledMessage, ...]
-
-    @property
-    def recall(self) -> float:
-        return self.emergencies_detected / self.emergencies if self.emergencies else 1.0
-
-    @property
-    def false_alarm_rate(self) -> float:
-        return self.false_alarms / self.non_emergencies if self.non_emergencies else 0.0
 
 
 def labelled_set_load(*, part: str) -> list[LabelledMessage]:
@@ -172,7 +182,7 @@ def corpus_load(*, part: str | None = None) -> list[CorpusMessage]:
 
 
 @dataclass(frozen=True, slots=True)
-class CorpusReport:
+class CorpusReport(Rates):
     part: str
     emergencies: int
     emergencies_detected: int
@@ -184,14 +194,6 @@ class CorpusReport:
     # Kept for looking at the tuning part only; held-out texts are not for tuning on.
     misses: tuple[CorpusMessage, ...]
     false_alarm_messages: tuple[CorpusMessage, ...]
-
-    @property
-    def recall(self) -> float:
-        return self.emergencies_detected / self.emergencies if self.emergencies else 1.0
-
-    @property
-    def false_alarm_rate(self) -> float:
-        return self.false_alarms / self.non_emergencies if self.non_emergencies else 0.0
 
 
 def corpus_evaluate(

@@ -9,6 +9,7 @@ from chats.safety.evaluation import (
     RECALL_TARGET,
     CorpusReport,
     PartReport,
+    Rates,
     Tally,
     corpus_evaluate,
     part_evaluate,
@@ -59,11 +60,12 @@ class Command(BaseCommand):
                     [f"[{m.kind} {m.language} {m.style}] {m.text}" for m in report.false_alarm_messages],
                 )
 
-    def _headline_write(self, *, title: str, detected: int, emergencies: int, false_alarms: int, others: int):
+    def _headline_write(self, title: str, report: Rates) -> None:
         write = self.stdout.write
-        write(f"{title}: {emergencies + others} messages")
-        write(f"  {'emergency recall':<24}{_percent(detected, emergencies)}   target >= {RECALL_TARGET:.0%}")
-        write(f"  {'false alarms':<24}{_percent(false_alarms, others)}   target <= {FALSE_ALARM_TARGET:.0%}")
+        detected, others = _percent(report.emergencies_detected, report.emergencies), report.non_emergencies
+        write(f"{title}: {report.emergencies + others} messages")
+        write(f"  {'emergency recall':<24}{detected}   target >= {RECALL_TARGET:.0%}")
+        write(f"  {'false alarms':<24}{_percent(report.false_alarms, others)}   target <= {FALSE_ALARM_TARGET:.0%}")
 
     def _tallies_write(self, heading: str, tallies: tuple[Tally, ...]) -> None:
         self.stdout.write(f"  {heading}")
@@ -72,25 +74,13 @@ class Command(BaseCommand):
 
     def _authored_write(self, report: PartReport) -> None:
         total = report.emergencies + report.non_emergencies
-        self._headline_write(
-            title=f"authored {report.part}",
-            detected=report.emergencies_detected,
-            emergencies=report.emergencies,
-            false_alarms=report.false_alarms,
-            others=report.non_emergencies,
-        )
+        self._headline_write(f"authored {report.part}", report)
         self.stdout.write(f"  {'primary category agrees':<24}{_percent(report.primary_agreements, total)}")
         self._tallies_write("recall by sign", report.signs)
         self.stdout.write("")
 
     def _corpus_write(self, report: CorpusReport) -> None:
-        self._headline_write(
-            title=f"independent {report.part}",
-            detected=report.emergencies_detected,
-            emergencies=report.emergencies,
-            false_alarms=report.false_alarms,
-            others=report.non_emergencies,
-        )
+        self._headline_write(f"independent {report.part}", report)
         for tag, tallies in report.recall_by.items():
             self._tallies_write(f"recall by {tag}", tallies)
         for tag, tallies in report.false_alarms_by.items():
