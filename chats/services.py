@@ -21,7 +21,7 @@ from . import selectors
 from .models import Conversation, Message
 from .personalities import PERSONALITIES
 from .safety.classifier import Classification
-from .safety.notices import disclaimer_build, emergency_notice_build, notice_language
+from .safety.notices import DEFAULT_LANGUAGE, disclaimer_build, emergency_notice_build, notice_language
 
 REPLY_IN_PROGRESS = "A reply is already being generated"
 HISTORY_MESSAGES = 200
@@ -219,7 +219,8 @@ def turn_begin(
         categories = list(classification.detected_categories)
         primary = categories[0] if categories else ""
         profile = conversation.user
-        language = notice_language(preferred=profile.language, text=text)
+        # A message with nothing to say about it needs no language told.
+        language = notice_language(preferred=profile.language, text=text) if categories else DEFAULT_LANGUAGE
         notice = emergency_notice_build(classification=classification, language=language, country=profile.country)
         earlier = selectors.message_history(conversation=conversation, limit=HISTORY_MESSAGES)
         user_message = _user_message_build(conversation=conversation, text=text, source=source, categories=categories)

@@ -31,8 +31,9 @@ CLAUSE_TRIGGERS = ("over", "hypothetical", "knowledge", "other")
 TERM_WEEKS = 37
 
 
-def _phrase_pattern(phrase: str) -> str:
-    """A phrase as a regular expression: "*" ends a word's prefix, "~" is up to three words."""
+def _phrase_body(phrase: str) -> str:
+    """A phrase as a regular expression, unbounded: "*" ends a word's prefix, "~" is up to three
+    words, "#" a number."""
     parts = []
     for token in text_normalise(phrase).split(" "):
         if token == "~":
@@ -43,8 +44,12 @@ def _phrase_pattern(phrase: str) -> str:
             parts.append(re.escape(token[:-1]) + r"\w* ")
         else:
             parts.append(re.escape(token) + " ")
-    pattern = "".join(parts)[:-1]  # without the last space
-    # Words are bounded where the script has spaces; Chinese has none.
+    return "".join(parts)[:-1]  # without the last space
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """A phrase's expression, bounded at whole words where the script has spaces (Chinese has none)."""
+    pattern = _phrase_body(phrase)
     if not _is_cjk(phrase[:1]):
         pattern = rf"(?<!\w){pattern}"
     if not _is_cjk(phrase[-1:]) and not phrase.endswith("*"):
@@ -57,9 +62,21 @@ def _is_cjk(char: str) -> bool:
 
 
 def _alternatives(phrases: list[str]) -> re.Pattern | None:
+    """Any of `phrases`, the word boundaries checked once a position rather than once a phrase:
+    the triggers are searched for over whole clauses."""
     if not phrases:
         return None
-    return re.compile("|".join(f"(?:{_phrase_pattern(p)})" for p in sorted(phrases, key=len, reverse=True)))
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    spaced = [p for p in ordered if not _is_cjk(p[:1]) and not _is_cjk(p[-1:])]
+    parts = []
+    if spaced:
+        # A prefix ("sangr*") may end inside a word: only the start is bounded for those.
+        whole = "|".join(_phrase_body(p) for p in spaced if not p.endswith("*"))
+        prefixes = "|".join(_phrase_body(p) for p in spaced if p.endswith("*"))
+        body = "|".join(part for part in (f"(?:{whole})(?!\\w)" if whole else "", prefixes) if part)
+        parts.append(rf"(?<!\w)(?:{body})")
+    parts += [f"(?:{_phrase_pattern(p)})" for p in ordered if p not in spaced]
+    return re.compile("|".join(parts))
 
 
 @dataclass(frozen=True)
@@ -217,7 +234,7 @@ def _in_scope(triggers: Context, sentence: str, match: re.Match, sign: str) -> b
         return False
     if _reached(triggers.over_after, terminators, after, before=False):
         return False
-    if triggers.idiom is not None and (triggers.idiom.search(before) or triggers.idiom.search(after)):
+    if triggers.idiom is not None and triggers.idiom.search(f"{before} {match.group()} {after}"):
         return False
     if sign == "bleeding" and triggers.mild is not None and triggers.mild.search(f"{before} {after}"):
         return False

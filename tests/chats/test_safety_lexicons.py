@@ -37,6 +37,15 @@ from chats.safety.lexicons import lexicon_signs
         ("宝宝嘴唇发紫", "breathing"),
         ("我想死", "self_harm"),
         ("j'ai des convulsions", "seizure"),
+        # English, for the signs the phrase rules do not cover.
+        ("she's been like a rag doll for an hour, 10 days old", "newborn_floppy"),
+        ("the yellow has gone down to her legs and tummy now", "newborn_jaundice"),
+        ("no wet nappy since 9 last night and she's barely feeding", "newborn_feeding"),
+        ("my 7 week old just went rigid and his arms and legs shook for about a minute", "newborn_seizure"),
+        ("I can hear voices telling me the baby is evil", "psychosis"),
+        ("i can feel the cord down there", "cord_prolapse"),
+        ("waters went and they're green", "waters_meconium"),
+        ("her lips have gone a bluey grey colour", "newborn_breathing"),
     ],
 )
 def test_a_sign_named_in_another_language_is_found(text: str, sign: str) -> None:
@@ -68,6 +77,12 @@ def test_a_sign_named_in_another_language_is_found(text: str, sign: str) -> None
         "estoy sangrando un poquito, como manchitas",
         # Waters at term are labour.
         "se me rompió la fuente y tengo 39 semanas",
+        # English context.
+        "What should I do if the baby ever stops breathing? I want to do a course.",
+        "Why do they tell you to look out for meconium in the waters?",
+        "My waters were green with my first and she was fine",
+        "How do I support a newborn's floppy head in the bath?",
+        "my baby isn't floppy at all, just sleepy after a feed",
     ],
 )
 def test_a_mention_out_of_scope_is_not_a_sign(text: str) -> None:
