@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from chats.safety.lexicons import lexicon_signs
+from chats.safety.lexicons import lexicon_signs, someone_else_named
 from chats.safety.measurements import readings_find
 
 CATEGORY_ORDER: tuple[str, ...] = ("emergency", "mental_health", "medication", "medical", "nutrition", "pregnancy")
@@ -1475,6 +1475,9 @@ def _rule_fires(rule: _Rule, message: _Message, match: re.Match[str]) -> bool:
     if message.search(_HISTORY, sentence_start, sentence_end) and not message.search(
         _HISTORY_RESET, sentence_start, sentence_end
     ):
+        return False
+    # Someone else's sign ("my husband has chest pain"), as the lexicons' context reads it.
+    if someone_else_named(before=message.text[sentence_start:start]):
         return False
     if rule.strength == _WEAK and not any(
         message.search(phrases, sentence_start, sentence_end) for phrases in rule.severity

@@ -105,6 +105,8 @@ class Context:
     negated_near: re.Pattern | None
     clause: dict[str, re.Pattern | None]
     says: re.Pattern | None
+    # The writer or a baby: named after someone else, they are whose the sign is.
+    owner: re.Pattern | None
     over_after: re.Pattern | None
     idiom: re.Pattern | None
     terminators: re.Pattern | None
@@ -179,6 +181,7 @@ def context() -> Context:
         negated_near=_alternatives(lists.get("negated_near", [])),
         clause={name: _alternatives(lists.get(name, [])) for name in CLAUSE_TRIGGERS},
         says=_alternatives(lists.get("says", [])),
+        owner=_alternatives(lists.get("owner", [])),
         over_after=_alternatives(lists.get("over_after", [])),
         idiom=_alternatives(lists.get("idiom", [])),
         terminators=_alternatives(lists.get("terminators", [])),
@@ -203,15 +206,24 @@ def _reached(trigger: re.Pattern | None, terminators: re.Pattern | None, window:
 
 
 def _someone_else(triggers: Context, before: str) -> bool:
-    """Someone out of scope is named before the mention, and not only as saying something."""
+    """Someone out of scope is named before the mention, and not only as saying something, and
+    neither the writer nor a baby is named between them ("my mum is worried because I'm bleeding")."""
     if triggers.clause["other"] is None:
         return False
     for match in triggers.clause["other"].finditer(before):
         if triggers.says is None or not triggers.says.match(before, match.end() + 1):
             between = before[match.end() :]
-            if triggers.terminators is None or triggers.terminators.search(between) is None:
+            if not any(
+                pattern is not None and pattern.search(between) for pattern in (triggers.terminators, triggers.owner)
+            ):
                 return True
     return False
+
+
+def someone_else_named(*, before: str) -> bool:
+    """Whether the words before a sign, in its clause, make it someone else's: for the phrase rules'
+    matches, read with the lexicons' triggers."""
+    return _someone_else(context(), re.split(r"[,|]", before)[-1])
 
 
 def _in_scope(triggers: Context, sentence: str, match: re.Match, sign: str) -> bool:

@@ -262,3 +262,19 @@ def test_normalisation_keeps_decimals_and_marks_sentences() -> None:
     text = classifier._Message("Temp 38,4\u00b0C!! Can't   breathe \u2014 help").text
     assert re.search(r"temp 38\.4 degrees c \|\|", text)
     assert "cant breathe | help" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "emergency"),
+    [
+        ("my husband has chest pain and says he can't breathe properly", False),
+        ("my coworker fainted at lunch today", False),
+        ("my toddler had a seizure last year, could the baby get them?", False),
+        # The writer, or a baby, named after someone else: the sign is theirs.
+        ("my mum is worried because I'm bleeding heavily at 30 weeks", True),
+        ("my husband says I'm bleeding more than I should be and it's soaking through", True),
+        ("my husband noticed the baby isn't breathing properly and her lips are blue", True),
+    ],
+)
+def test_a_sign_that_is_someone_elses_is_not_an_emergency(text: str, emergency: bool) -> None:
+    assert message_classify(text=text).is_emergency is emergency
