@@ -1,17 +1,19 @@
-"""The lexicon layer: warning signs named in other languages, each mention read in its context.
+"""The lexicon layer: warning signs named in words, each mention read in its context.
 
 Each language's lexicon (`data/lexicons/<language>.toml`) lists the phrases that name each sign,
 and the triggers that put a mention out of scope, in the manner of the ConText algorithm
 (Harkema et al., J Biomed Inform 2009): a trigger before a mention (or, for `over_after` and
 `idiom`, after it) says it is denied, over, asked about in case or for knowledge, someone
-else's, or a figure of speech, unless a terminator ("pero", "but") comes between. Triggers before a mention stop at a comma:
-negation reaches five words of that clause (`negated_near`, two), the others all of it; those
-after it reach five words. Spanish has every sign; the other
-languages the strongest (heavy bleeding, a baby not breathing or blue, a fit, a baby not moving,
-suicidal thoughts). English is read by the phrase rules (`classifier.py`).
+else's, or a figure of speech, unless a terminator ("pero", "but") comes between. Triggers
+before a mention stop at a comma: negation reaches five words of that clause (`negated_near`,
+two), the others all of it; those after a mention reach five words.
 
-Every lexicon is read, whatever language the message seems to be in: messages mix languages
-("I'm 33 weeks y estoy sangrando"), and reading a small lexicon costs less than a wrong guess.
+Spanish has every sign; French, Portuguese, Polish, German, Italian, Arabic and Chinese the
+strongest (heavy bleeding, a baby not breathing or blue, a fit, a baby not moving, suicidal
+thoughts); English the signs the phrase rules (`classifier.py`) lack.
+
+Every lexicon is read, whatever language the message seems to be in, and the triggers of all of
+them together: messages mix languages ("I'm 33 weeks y estoy sangrando").
 """
 
 import functools
@@ -20,7 +22,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from chats.safety.measurements import gestation_weeks, text_normalise
+from chats.safety.measurements import gestation_weeks, sentences_split, text_normalise
 
 LEXICON_DIR = Path(__file__).resolve().parent / "data" / "lexicons"
 # How many words on either side of a mention a trigger reaches.
@@ -253,17 +255,13 @@ def _in_scope(triggers: Context, sentence: str, match: re.Match, sign: str) -> b
     return True
 
 
-def _sentences(text: str) -> list[str]:
-    return [sentence.strip() for sentence in re.split(r"[.!?;\n¿¡。！？]+", text) if sentence.strip()]
-
-
 def lexicon_signs(*, text: str) -> set[str]:
     """The warning signs the lexicons find in scope in the message."""
     normalised = text_normalise(text)
     triggers = context()
     found: set[str] = set()
     index = lexicon()
-    for sentence in _sentences(normalised):
+    for sentence in sentences_split(normalised):
         for sign, match in _mentions(index, sentence):
             if sign not in found and _in_scope(triggers, sentence, match, sign):
                 found.add(sign)

@@ -113,32 +113,29 @@ def _patterns() -> _Patterns:
     )
     unit = f"(?:{_alternatives(temperature['celsius'])}|{_alternatives(temperature['fahrenheit'])})"
     days_per = {"day": 1, "week": 7, "month": 30, "year": 365}
-    ages = tuple(
-        (
-            days,
-            re.compile(
-                rf"(\d{{1,3}}(?:\.\d)?)[ -]?{_alternatives(people['age_units'][name])}[ -]?{_alternatives(people['age_after'])}"
-                rf"|{_alternatives(people['age_before'])} (\d{{1,3}}) {_alternatives(people['age_units'][name])}"
-                rf" {_alternatives(people['age_after'])}"
-                # "mi bebé de 3 semanas", but not "embarazada de 30 semanas".
-                rf"|(?<!embarazada )(?<!embarazo )(?<!gestacion )\bde (\d{{1,3}}) {_alternatives(people['age_units'][name])}\b"
-                + (
-                    rf"|(\d{{1,2}}(?:\.\d)?) {_alternatives(people['age_units'][name])}\b"
-                    rf"(?! {_alternatives(people['age_months_not_before'])}\b)"
-                    if name in ("month", "year")
-                    else ""
-                )
-            ),
-        )
-        for name, days in days_per.items()
+    after, before, not_before = (
+        _alternatives(people[key]) for key in ("age_after", "age_before", "age_months_not_before")
     )
+    ages = []
+    for name, days in days_per.items():
+        units = _alternatives(people["age_units"][name])
+        pattern = (
+            rf"(\d{{1,3}}(?:\.\d)?)[ -]?{units}[ -]?{after}"
+            rf"|{before} (\d{{1,3}}) {units} {after}"
+            # "mi bebé de 3 semanas", but not "embarazada de 30 semanas".
+            rf"|(?<!embarazada )(?<!embarazo )(?<!gestacion )\bde (\d{{1,3}}) {units}\b"
+        )
+        if name in ("month", "year"):
+            pattern += rf"|(\d{{1,2}}(?:\.\d)?) {units}\b(?! {not_before}\b)"
+        ages.append((days, re.compile(pattern)))
     systolic = r"(?:1 \d{2}|\d{2,3})"
     return _Patterns(
         thresholds=thresholds,
         temperature_cue=re.compile(_word(_alternatives(temperature["cues"]))),
         # Anything a temperature needs around it: a word for one, a unit, or a baby (bare decimals).
         temperature_hint=re.compile(
-            rf"{_word(_alternatives(temperature['cues']))}|\d ?{unit}(?!\w)|degree|grado|{_word(_alternatives(people['baby']))}"
+            rf"{_word(_alternatives(temperature['cues']))}|\d ?{unit}(?!\w)|degree|grado"
+            rf"|{_word(_alternatives(people['baby']))}"
         ),
         temperature=re.compile(
             rf"(?<![\d./+])({NUMBER})(?: ?(?:degrees?|deg|grados))? ?(?:({unit})(?!\w))?"
@@ -167,7 +164,8 @@ def _patterns() -> _Patterns:
         contraction=re.compile(_alternatives(labour["contractions"])),
         contractions=re.compile(
             rf"{_word(_alternatives(labour['contractions']))}(?: \S+){{0,8}}?"
-            rf" (?:{_alternatives(labour['every'])} )?(\d+)(?: ?(?:-|to|a|or|o) ?(\d+))? ?{_alternatives(labour['minute'])}"
+            rf" (?:{_alternatives(labour['every'])} )?(\d+)(?: ?(?:-|to|a|or|o) ?(\d+))?"
+            rf" ?{_alternatives(labour['minute'])}"
             rf"(?: {_alternatives(labour['every'])})?\b"
         ),
         gestation=re.compile(
@@ -179,13 +177,17 @@ def _patterns() -> _Patterns:
         self=re.compile(_word(_alternatives(people["self"]))),
         not_now=re.compile(_word(_alternatives(people["not_now"]))),
         long_ago=re.compile(r"\d+ (?:weeks?|months?|years?) ago|hace \d+ (?:semanas?|mes|meses|anos?)"),
-        ages=ages,
+        ages=tuple(ages),
         baby=re.compile(_word(_alternatives(people["baby"]))),
     )
 
 
-def _sentences(text: str) -> list[str]:
-    return [sentence for sentence in re.split(r"[.!?;\n]+(?:\s|$)|\s[|]\s", text) if sentence.strip()]
+def sentences_split(text: str) -> list[str]:
+    """A normalised message's sentences; a full stop between digits ("38.5") ends none."""
+    return [sentence.strip() for sentence in _SENTENCE_END.split(text) if sentence.strip()]
+
+
+_SENTENCE_END = re.compile(r"[!?;\n¿¡。！？]+|\.+(?:\s|$)|\s[|]\s")
 
 
 def _someone_else(patterns: _Patterns, sentence: str, start: int) -> bool:
@@ -336,7 +338,7 @@ def readings_find(*, text: str) -> tuple[Reading, ...]:
     # The baby's age, read once, and only for a message with a temperature in it.
     age_days = functools.cache(lambda: _baby_age_days(patterns, normalised))
     found: dict[str, Reading] = {}
-    for sentence in _sentences(normalised):
+    for sentence in sentences_split(normalised):
         digits = _DIGIT.search(sentence) is not None
         readings = (
             _blood_pressure(patterns, sentence) if digits and has_pressure else None,
