@@ -31,6 +31,8 @@ NEAR_WORDS = 2
 # Triggers that reach back over the whole clause, and those that reach a few words only.
 CLAUSE_TRIGGERS = ("over", "hypothetical", "knowledge", "other")
 TERM_WEEKS = 37
+# Before about this week a first baby's movements are not yet felt every day (NHS, "Your baby's movements").
+MOVEMENTS_WEEKS = 24
 
 
 def _phrase_body(phrase: str) -> str:
@@ -266,6 +268,10 @@ def lexicon_signs(*, text: str) -> set[str]:
             if sign not in found and _in_scope(triggers, sentence, match, sign):
                 found.add(sign)
     # Waters breaking at term are labour, not a warning sign (unless they are green or brown).
-    if "fluid_leak" in found and any(week >= TERM_WEEKS for week in gestation_weeks(text=normalised)):
+    weeks = gestation_weeks(text=normalised)
+    if "fluid_leak" in found and any(week >= TERM_WEEKS for week in weeks):
         found.discard("fluid_leak")
+    # Movements not felt yet are not movements that stopped.
+    if "baby_movement" in found and weeks and all(week < MOVEMENTS_WEEKS for week in weeks):
+        found.discard("baby_movement")
     return found

@@ -46,6 +46,10 @@ from chats.safety.lexicons import lexicon_signs
         ("i can feel the cord down there", "cord_prolapse"),
         ("waters went and they're green", "waters_meconium"),
         ("her lips have gone a bluey grey colour", "newborn_breathing"),
+        ("only 2 kicks in the last 4 hours, normally she's constant. 36+1", "baby_movement"),
+        ("everything I drink comes straight back up, even ice chips. 9 weeks", "vomiting"),
+        ("there's a rotten smell down below since the birth", "postpartum_discharge"),
+        ("SROM? clear fluid gush 20 mins ago, 34+6", "fluid_leak"),
     ],
 )
 def test_a_sign_named_in_another_language_is_found(text: str, sign: str) -> None:
@@ -83,6 +87,9 @@ def test_a_sign_named_in_another_language_is_found(text: str, sign: str) -> None
         "My waters were green with my first and she was fine",
         "How do I support a newborn's floppy head in the bath?",
         "my baby isn't floppy at all, just sleepy after a feed",
+        # Movements not felt yet, early in a first pregnancy.
+        "I'm 18 weeks and haven't felt the baby move yet, first pregnancy, is that ok?",
+        "Had reduced movements on Sunday, went to triage, CTG was perfect",
     ],
 )
 def test_a_mention_out_of_scope_is_not_a_sign(text: str) -> None:
