@@ -22,7 +22,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from chats.safety.measurements import gestation_weeks, sentences_split, text_normalise
+from chats.safety.measurements import gestation_weeks
+from chats.safety.text import is_cjk, phrase_body, phrase_pattern, sentences_split, text_normalise
 
 LEXICON_DIR = Path(__file__).resolve().parent / "data" / "lexicons"
 # How many words on either side of a mention a trigger reaches.
@@ -35,51 +36,21 @@ TERM_WEEKS = 37
 MOVEMENTS_WEEKS = 24
 
 
-def _phrase_body(phrase: str) -> str:
-    """A phrase as a regular expression, unbounded: "*" ends a word's prefix, "~" is up to three
-    words, "#" a number."""
-    parts = []
-    for token in text_normalise(phrase).split(" "):
-        if token == "~":
-            parts.append(r"(?:\S+ ){0,3}?")
-        elif token == "#":
-            parts.append(r"\d+ ")
-        elif token.endswith("*"):
-            parts.append(re.escape(token[:-1]) + r"\w* ")
-        else:
-            parts.append(re.escape(token) + " ")
-    return "".join(parts)[:-1]  # without the last space
-
-
-def _phrase_pattern(phrase: str) -> str:
-    """A phrase's expression, bounded at whole words where the script has spaces (Chinese has none)."""
-    pattern = _phrase_body(phrase)
-    if not _is_cjk(phrase[:1]):
-        pattern = rf"(?<!\w){pattern}"
-    if not _is_cjk(phrase[-1:]) and not phrase.endswith("*"):
-        pattern = rf"{pattern}(?!\w)"
-    return pattern
-
-
-def _is_cjk(char: str) -> bool:
-    return bool(char) and "\u4e00" <= char <= "\u9fff"
-
-
 def _alternatives(phrases: list[str]) -> re.Pattern | None:
     """Any of `phrases`, the word boundaries checked once a position rather than once a phrase:
     the triggers are searched for over whole clauses."""
     if not phrases:
         return None
     ordered = sorted(set(phrases), key=len, reverse=True)
-    spaced = [p for p in ordered if not _is_cjk(p[:1]) and not _is_cjk(p[-1:])]
+    spaced = [p for p in ordered if not is_cjk(p[:1]) and not is_cjk(p[-1:])]
     parts = []
     if spaced:
         # A prefix ("sangr*") may end inside a word: only the start is bounded for those.
-        whole = "|".join(_phrase_body(p) for p in spaced if not p.endswith("*"))
-        prefixes = "|".join(_phrase_body(p) for p in spaced if p.endswith("*"))
+        whole = "|".join(phrase_body(p) for p in spaced if not p.endswith("*"))
+        prefixes = "|".join(phrase_body(p) for p in spaced if p.endswith("*"))
         body = "|".join(part for part in (f"(?:{whole})(?!\\w)" if whole else "", prefixes) if part)
         parts.append(rf"(?<!\w)(?:{body})")
-    parts += [f"(?:{_phrase_pattern(p)})" for p in ordered if p not in spaced]
+    parts += [f"(?:{phrase_pattern(p)})" for p in ordered if p not in spaced]
     return re.compile("|".join(parts))
 
 
@@ -136,9 +107,9 @@ def lexicon() -> Lexicon:
     for data in _lexicon_data().values():
         for sign, phrases in data["signs"].items():
             for text in phrases:
-                phrase = Phrase(sign=sign, pattern=re.compile(_phrase_pattern(text)))
+                phrase = Phrase(sign=sign, pattern=re.compile(phrase_pattern(text)))
                 first = text_normalise(text).split(" ")[0]
-                if _is_cjk(first[:1]):
+                if is_cjk(first[:1]):
                     anywhere.append(phrase)
                 elif first.endswith("*"):
                     by_prefix.setdefault(first[:PREFIX_INDEX], []).append((first[:-1], phrase))

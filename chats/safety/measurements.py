@@ -2,7 +2,7 @@
 
 A parent writes "bp 165/112", "one sixty five over one ten", "38,5 de fiebre", "soaking a pad
 every 40 mins" or "contractions every 5 minutes at 33+2". Numbers written in words become digits
-(text2num, in English and Spanish); each reading is parsed and compared with the thresholds in
+(`chats/safety/text.py`); each reading is parsed and compared with the thresholds in
 `data/thresholds.toml`, which cite their sources. The words it reads readings by are in
 `data/measurement_words.toml`.
 
@@ -14,17 +14,13 @@ or it was long ago; a fever counts for a baby only under three months.
 import functools
 import re
 import tomllib
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from text_to_num import alpha2digit
+from chats.safety.text import any_of, sentences_split, text_normalise
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-# The languages whose numbers in words become digits (text2num reads these).
-# The languages the triage reads in full. (Each more costs a pass over the message.)
-NUMBER_WORD_LANGUAGES = ("en", "es")
 NUMBER = r"\d{1,3}(?:\.\d{1,2})?"
 
 
@@ -34,40 +30,6 @@ class Reading:
 
     sign: str
     text: str
-
-
-_COMBINING = re.compile(r"[\u0300-\u036f]")
-# Digits of the scripts parents write in, as ASCII ("١٦٥" is 165): Arabic-Indic, Persian, Devanagari, full-width.
-_DIGITS = str.maketrans(
-    {chr(start + digit): str(digit) for start in (0x0660, 0x06F0, 0x0966, 0xFF10) for digit in range(10)}
-)
-
-
-# The layers read the same message one after the other: it is normalised once.
-@functools.lru_cache(maxsize=16)
-def text_normalise(text: str) -> str:
-    """Lower case, no accents, numbers in digits, a decimal comma as a point, spaces folded."""
-    text = text.lower()
-    if not text.isascii():
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).translate(_DIGITS)
-    for language in NUMBER_WORD_LANGUAGES:
-        text = alpha2digit(text, language)
-    text = re.sub(r"(\d),(\d)", r"\1.\2", text)
-    # "38 and a half", "38 y medio".
-    text = re.sub(r"(\d+) (?:and a half|y medio|y media)\b", r"\1.5", text)
-    return re.sub(r"\s+", " ", text)
-
-
-def _alternatives(words: list[str]) -> str:
-    """A regular expression for any of `words`; a trailing "*" stands for every word it begins."""
-    patterns = []
-    for word in sorted(words, key=len, reverse=True):
-        word = text_normalise(word)
-        if word.endswith("*"):
-            patterns.append(re.escape(word[:-1]) + r"\w*")
-        else:
-            patterns.append(re.escape(word))
-    return "(?:" + "|".join(patterns) + ")"
 
 
 @dataclass(frozen=True)
@@ -111,14 +73,12 @@ def _patterns() -> _Patterns:
     temperature, pressure, bleeding, labour, people = (
         words[key] for key in ("temperature", "blood_pressure", "bleeding", "labour", "people")
     )
-    unit = f"(?:{_alternatives(temperature['celsius'])}|{_alternatives(temperature['fahrenheit'])})"
+    unit = f"(?:{any_of(temperature['celsius'])}|{any_of(temperature['fahrenheit'])})"
     days_per = {"day": 1, "week": 7, "month": 30, "year": 365}
-    after, before, not_before = (
-        _alternatives(people[key]) for key in ("age_after", "age_before", "age_months_not_before")
-    )
+    after, before, not_before = (any_of(people[key]) for key in ("age_after", "age_before", "age_months_not_before"))
     ages = []
     for name, days in days_per.items():
-        units = _alternatives(people["age_units"][name])
+        units = any_of(people["age_units"][name])
         pattern = (
             rf"(\d{{1,3}}(?:\.\d)?)[ -]?{units}[ -]?{after}"
             rf"|{before} (\d{{1,3}}) {units} {after}"
@@ -129,65 +89,50 @@ def _patterns() -> _Patterns:
             pattern += rf"|(\d{{1,2}}(?:\.\d)?) {units}\b(?! {not_before}\b)"
         ages.append((days, re.compile(pattern)))
     systolic = r"(?:1 \d{2}|\d{2,3})"
+    # Each word list, as an expression, once.
+    cues, baby = _word(any_of(temperature["cues"])), _word(any_of(people["baby"]))
+    over, systolic_words, diastolic_words = (any_of(pressure[key]) for key in ("over", "systolic", "diastolic"))
+    pads, pad_every, hours = (any_of(bleeding[key]) for key in ("pad", "every", "hour"))
+    contraction_words, contraction_every = any_of(labour["contractions"]), any_of(labour["every"])
     return _Patterns(
         thresholds=thresholds,
-        temperature_cue=re.compile(_word(_alternatives(temperature["cues"]))),
+        temperature_cue=re.compile(cues),
         # Anything a temperature needs around it: a word for one, a unit, or a baby (bare decimals).
-        temperature_hint=re.compile(
-            rf"{_word(_alternatives(temperature['cues']))}|\d ?{unit}(?!\w)|degree|grado"
-            rf"|{_word(_alternatives(people['baby']))}"
-        ),
+        temperature_hint=re.compile(rf"{cues}|\d ?{unit}(?!\w)|degree|grado|{baby}"),
         temperature=re.compile(
             rf"(?<![\d./+])({NUMBER})(?: ?(?:degrees?|deg|grados))? ?(?:({unit})(?!\w))?"
-            rf"(?! ?{_alternatives(temperature['not_after'])}\b)(?![\d/+])"
+            rf"(?! ?{any_of(temperature['not_after'])}\b)(?![\d/+])"
         ),
-        not_body=re.compile(_word(_alternatives(temperature["not_body"]))),
-        blood_pressure=re.compile(rf"(?<![\d.])({systolic}) ?{_alternatives(pressure['over'])} ?({systolic})(?![\d.])"),
-        pressure_hint=re.compile(
-            rf"\d ?{_alternatives(pressure['over'])} ?\d|{_alternatives(pressure['systolic'])}"
-            rf"|{_alternatives(pressure['diastolic'])}"
-        ),
-        systolic=re.compile(rf"{_alternatives(pressure['systolic'])}\D{{0,12}}(\d{{2,3}})"),
-        diastolic=re.compile(rf"{_alternatives(pressure['diastolic'])}\D{{0,12}}(\d{{2,3}})"),
-        pad=re.compile(_alternatives(bleeding["pad"])),
+        not_body=re.compile(_word(any_of(temperature["not_body"]))),
+        blood_pressure=re.compile(rf"(?<![\d.])({systolic}) ?{over} ?({systolic})(?![\d.])"),
+        pressure_hint=re.compile(rf"\d ?{over} ?\d|{systolic_words}|{diastolic_words}"),
+        systolic=re.compile(rf"{systolic_words}\D{{0,12}}(\d{{2,3}})"),
+        diastolic=re.compile(rf"{diastolic_words}\D{{0,12}}(\d{{2,3}})"),
+        pad=re.compile(pads),
         pad_rate=re.compile(
-            rf"{_word(_alternatives(bleeding['soak']))}(?: \S+){{0,5}}? {_alternatives(bleeding['pad'])}"
-            rf"(?: \S+){{0,4}}? {_alternatives(bleeding['every'])}"
-            rf" (?:(\d+(?:\.\d+)?|an?|1|una?|one|{_alternatives(bleeding['half'])}) )?"
-            rf"(?:({_alternatives(bleeding['hour'])})|({_alternatives(bleeding['minute'])}))\b"
+            rf"{_word(any_of(bleeding['soak']))}(?: \S+){{0,5}}? {pads}(?: \S+){{0,4}}? {pad_every}"
+            rf" (?:(\d+(?:\.\d+)?|an?|1|una?|one|{any_of(bleeding['half'])}) )?"
+            rf"(?:({hours})|({any_of(bleeding['minute'])}))\b"
         ),
-        pads_in_hours=re.compile(
-            rf"(\d+) {_alternatives(bleeding['pad'])}(?: \S+){{0,3}}? {_alternatives(bleeding['every'])}"
-            rf" (\d+|an?|una?|one) {_alternatives(bleeding['hour'])}\b"
-        ),
-        postpartum=re.compile(_word(_alternatives(bleeding["postpartum"]))),
-        contraction=re.compile(_alternatives(labour["contractions"])),
+        pads_in_hours=re.compile(rf"(\d+) {pads}(?: \S+){{0,3}}? {pad_every} (\d+|an?|una?|one) {hours}\b"),
+        postpartum=re.compile(_word(any_of(bleeding["postpartum"]))),
+        contraction=re.compile(contraction_words),
         contractions=re.compile(
-            rf"{_word(_alternatives(labour['contractions']))}(?: \S+){{0,8}}?"
-            rf" (?:{_alternatives(labour['every'])} )?(\d+)(?: ?(?:-|to|a|or|o) ?(\d+))?"
-            rf" ?{_alternatives(labour['minute'])}"
-            rf"(?: {_alternatives(labour['every'])})?\b"
+            rf"{_word(contraction_words)}(?: \S+){{0,8}}? (?:{contraction_every} )?(\d+)(?: ?(?:-|to|a|or|o) ?(\d+))?"
+            rf" ?{any_of(labour['minute'])}(?: {contraction_every})?\b"
         ),
         gestation=re.compile(
-            rf"(?<![\d./])(\d{{2}})(?: ?\+ ?\d| ?w ?\d ?d?)?(?: ?{_alternatives(labour['weeks'])}\b| ?\+ ?\d\b)"
+            rf"(?<![\d./])(\d{{2}})(?: ?\+ ?\d| ?w ?\d ?d?)?(?: ?{any_of(labour['weeks'])}\b| ?\+ ?\d\b)"
         ),
-        not_labour=re.compile(_word(_alternatives(labour["not_labour"]))),
-        others=re.compile(_word(_alternatives(people["others"]))),
-        says=re.compile(_alternatives(people["says"])),
-        self=re.compile(_word(_alternatives(people["self"]))),
-        not_now=re.compile(_word(_alternatives(people["not_now"]))),
+        not_labour=re.compile(_word(any_of(labour["not_labour"]))),
+        others=re.compile(_word(any_of(people["others"]))),
+        says=re.compile(any_of(people["says"])),
+        self=re.compile(_word(any_of(people["self"]))),
+        not_now=re.compile(_word(any_of(people["not_now"]))),
         long_ago=re.compile(r"\d+ (?:weeks?|months?|years?) ago|hace \d+ (?:semanas?|mes|meses|anos?)"),
         ages=tuple(ages),
-        baby=re.compile(_word(_alternatives(people["baby"]))),
+        baby=re.compile(baby),
     )
-
-
-def sentences_split(text: str) -> list[str]:
-    """A normalised message's sentences; a full stop between digits ("38.5") ends none."""
-    return [sentence.strip() for sentence in _SENTENCE_END.split(text) if sentence.strip()]
-
-
-_SENTENCE_END = re.compile(r"[!?;\n¿¡。！？]+|\.+(?:\s|$)|\s[|]\s")
 
 
 def _someone_else(patterns: _Patterns, sentence: str, start: int) -> bool:

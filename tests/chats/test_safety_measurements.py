@@ -2,7 +2,8 @@
 
 import pytest
 
-from chats.safety.measurements import readings_find, text_normalise
+from chats.safety.measurements import readings_find
+from chats.safety.text import text_normalise
 
 
 def signs_of(text: str) -> set[str]:
