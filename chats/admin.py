@@ -34,7 +34,17 @@ def _opened(request: HttpRequest, response) -> object | None:
 
 class MessageInline(admin.TabularInline):
     model = Message
-    fields = ["created_at", "sender", "source", "message", "status", "primary_category", "personality", "model"]
+    fields = [
+        "created_at",
+        "sender",
+        "source",
+        "message",
+        "status",
+        "primary_category",
+        "triage_verdict",
+        "personality",
+        "model",
+    ]
     readonly_fields = fields
     ordering = ["created_at", "id"]
     extra = 0
@@ -155,7 +165,7 @@ class MessageAdmin(admin.ModelAdmin):
         "output_tokens",
         "created_at",
     ]
-    list_filter = ["sender", "source", "status", "primary_category", "personality", "created_at"]
+    list_filter = ["sender", "source", "status", "primary_category", "triage_verdict", "personality", "created_at"]
     search_fields = ["message", "conversation__title", "conversation__user__email"]
     list_select_related = ["conversation"]
     readonly_fields = [field.name for field in Message._meta.fields]

@@ -41,6 +41,14 @@ class Message(models.Model):
         TEXT = "text", "Text"
         VOICE = "voice", "Voice"
 
+    class TriageVerdict(models.TextChoices):
+        """What the model-assisted triage said of a user's message the offline layers let pass."""
+
+        EMERGENCY = "emergency", "Emergency"
+        NOT_EMERGENCY = "not_emergency", "Not an emergency"
+        LATE = "late", "No answer by the deadline"
+        FAILED = "failed", "The model could not answer"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     sender = models.CharField(max_length=8, choices=Sender.choices)
@@ -54,6 +62,14 @@ class Message(models.Model):
     model = models.CharField(max_length=100, blank=True)
     input_tokens = models.PositiveIntegerField(null=True, blank=True)
     output_tokens = models.PositiveIntegerField(null=True, blank=True)
+    # A user message's second opinion from a model; blank when none was asked for. Its tokens are
+    # kept apart from the reply's because they are not counted against the user's quota.
+    triage_verdict = models.CharField(max_length=16, choices=TriageVerdict.choices, blank=True)
+    triage_sign = models.CharField(max_length=32, blank=True)
+    triage_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    triage_model = models.CharField(max_length=100, blank=True)
+    triage_input_tokens = models.PositiveIntegerField(null=True, blank=True)
+    triage_output_tokens = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Touched whenever a streaming reply saves its progress: a reply whose
     # row has gone quiet has lost the process that was generating it.

@@ -21,7 +21,7 @@ from . import selectors
 from .models import Conversation, Message
 from .personalities import PERSONALITIES
 from .safety.classifier import Classification
-from .safety.notices import DEFAULT_LANGUAGE, disclaimer_build, emergency_notice_build, notice_language
+from .safety.notices import safety_texts_build
 
 REPLY_IN_PROGRESS = "A reply is already being generated"
 HISTORY_MESSAGES = 200
@@ -219,9 +219,9 @@ def turn_begin(
         categories = list(classification.detected_categories)
         primary = categories[0] if categories else ""
         profile = conversation.user
-        # A message with nothing to say about it needs no language told.
-        language = notice_language(preferred=profile.language, text=text) if categories else DEFAULT_LANGUAGE
-        notice = emergency_notice_build(classification=classification, language=language, country=profile.country)
+        safety = safety_texts_build(
+            classification=classification, text=text, preferred_language=profile.language, country=profile.country
+        )
         earlier = selectors.message_history(conversation=conversation, limit=HISTORY_MESSAGES)
         user_message = _user_message_build(conversation=conversation, text=text, source=source, categories=categories)
         said = selectors.HistoryMessage(
@@ -234,11 +234,11 @@ def turn_begin(
         reply = _streaming_reply_create(
             conversation=conversation,
             conflict_possible=_streaming_reply_possible(messages=earlier),
-            notice=f"{notice}\n\n" if notice else "",
+            notice=safety.first_text,
             source=source,
             personality=personality,
             categories=categories,
-            disclaimer=disclaimer_build(classification=classification, language=language),
+            disclaimer=safety.disclaimer,
         )
         conflict = reply is None
         if conflict and not keep_user_message_on_conflict:
@@ -290,10 +290,49 @@ def reply_abandon(*, reply_id, text: str) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TriageOutcome:
+    """What the model-assisted triage said of a user's message, as saved on it."""
+
+    verdict: str
+    sign: str = ""
+    latency_ms: int | None = None
+    model: str = ""
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+    @property
+    def raises(self) -> bool:
+        return self.verdict == Message.TriageVerdict.EMERGENCY
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyRaise:
+    """A turn the triage raised to an emergency after its rows were written."""
+
+    categories: list[str]
+    disclaimer: dict | None
+
+
 def reply_finish(
-    *, reply_id, conversation_id, text: str, status: str, model: str = "", input_tokens=None, output_tokens=None
+    *,
+    reply_id,
+    conversation_id,
+    text: str,
+    status: str,
+    model: str = "",
+    input_tokens=None,
+    output_tokens=None,
+    user_message_id=None,
+    triage: TriageOutcome | None = None,
+    raised: EmergencyRaise | None = None,
 ) -> None:
+    """Save a reply's final state, and what its turn's triage found on the user's message."""
     now = timezone.now()
+    reply_fields = {}
+    if raised is not None:
+        categories = raised.categories
+        reply_fields = {"categories": categories, "primary_category": categories[0], "disclaimer": raised.disclaimer}
     Message.objects.filter(id=reply_id).update(
         message=text,
         status=status,
@@ -301,5 +340,19 @@ def reply_finish(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         updated_at=now,
+        **reply_fields,
     )
-    Conversation.objects.filter(id=conversation_id).update(last_activity_at=now)
+    if triage is not None:
+        triage_fields = {
+            "triage_verdict": triage.verdict,
+            "triage_sign": triage.sign,
+            "triage_latency_ms": triage.latency_ms,
+            "triage_model": triage.model,
+            "triage_input_tokens": triage.input_tokens,
+            "triage_output_tokens": triage.output_tokens,
+        }
+        if raised is not None:
+            triage_fields |= {"categories": raised.categories, "primary_category": raised.categories[0]}
+        Message.objects.filter(id=user_message_id).update(**triage_fields)
+    conversation_fields = {"has_emergency": True} if raised is not None else {}
+    Conversation.objects.filter(id=conversation_id).update(last_activity_at=now, **conversation_fields)

@@ -35,6 +35,14 @@ FIRST_CHUNK = Histogram(
 )
 PROVIDER_ERRORS = Counter("nora_provider_errors_total", "Model and speech provider failures.", ["provider", "code"])
 TOKENS = Counter("nora_tokens_total", "Model tokens used.", ["kind"])
+TRIAGE_VERDICTS = Counter(
+    "nora_triage_verdicts_total", "Model-assisted triage outcomes, as the turn used them.", ["verdict"]
+)
+TRIAGE_LATENCY = Histogram(
+    "nora_triage_seconds",
+    "From the start of a turn to the model-assisted triage's answer.",
+    buckets=(0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 4, 8),
+)
 
 
 class ContextFilter(logging.Filter):

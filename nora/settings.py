@@ -231,6 +231,11 @@ NORA_CHAT_MODEL = env("NORA_CHAT_MODEL", default="claude-sonnet-4-6")
 NORA_TITLE_MODEL = env("NORA_TITLE_MODEL", default="claude-haiku-4-5")
 NORA_CHAT_MAX_TOKENS = env.int("NORA_CHAT_MAX_TOKENS", default=1024)
 NORA_TITLE_MAX_TOKENS = env.int("NORA_TITLE_MAX_TOKENS", default=24)
+# The model-assisted triage: a second opinion on messages the offline layers let pass. The
+# model's reply is held until it answers or this deadline passes; 0 turns the layer off.
+NORA_TRIAGE_DEADLINE_SECONDS = env.float("NORA_TRIAGE_DEADLINE_SECONDS", default=1.5)
+NORA_TRIAGE_MODEL = env("NORA_TRIAGE_MODEL", default="") or NORA_TITLE_MODEL
+NORA_TRIAGE_MAX_TOKENS = env.int("NORA_TRIAGE_MAX_TOKENS", default=128)
 # How long `done` waits for a title the model has not finished yet.
 NORA_TITLE_WAIT_SECONDS = env.float("NORA_TITLE_WAIT_SECONDS", default=5.0)
 NORA_LLM_TIMEOUT_SECONDS = env.float("NORA_LLM_TIMEOUT_SECONDS", default=60.0)

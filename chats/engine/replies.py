@@ -23,8 +23,9 @@ from django.db import DatabaseError
 from accounts.models import User
 from chats import quotas, services
 from chats.models import Message
-from chats.safety.classifier import message_classify
-from chats.safety.notices import safety_instructions_build
+from chats.safety.classifier import Classification, message_classify
+from chats.safety.notices import safety_instructions_build, safety_texts_build
+from chats.safety.triage import classification_raise
 from nora.errors import ServiceUnavailableError, TooManyRequestsError
 from nora.event_loops import PerEventLoop
 from nora.observability import FIRST_CHUNK, PROVIDER_ERRORS, TOKENS, conversation_id_var, request_id_var, user_id_var
@@ -33,6 +34,7 @@ from .prompts import history_build, system_prompt_build
 from .providers import ReplyEvent as ProviderEvent
 from .providers import ReplyOpened, ReplyProviderError, ReplyUsage, TextDelta, reply_provider
 from .stop_requests import StopSubscription, stop_listener
+from .triage import ModelTriage, triage_wanted
 
 logger = logging.getLogger(__name__)
 
@@ -162,8 +164,10 @@ class ReplyTurn:
         self,
         *,
         record: services.TurnRecord,
+        classification: Classification,
         stop_subscription: StopSubscription | None,
         model: ModelReply | None,
+        triage: ModelTriage | None = None,
     ) -> None:
         self.record = record
         self.reply_id = record.reply.id
@@ -173,6 +177,11 @@ class ReplyTurn:
         self.text = record.reply.message
         # None when the turn is answered without the model (an emergency over the user's limits).
         self._model = model
+        self._classification = classification
+        # A second opinion on a message the offline layers let pass; None when none was asked for.
+        self._triage = triage
+        self._triage_outcome: services.TriageOutcome | None = None
+        self._raised: services.EmergencyRaise | None = None
         self._stop_subscription = stop_subscription
         self._began = time.monotonic()
         self._model_spoke = False
@@ -291,6 +300,9 @@ class ReplyTurn:
             stop_waiter.cancel()
             saver.discard(self)
 
+        # A reply that failed before any text still owes the notice the triage calls for; one the
+        # person stopped does not wait for it.
+        await self._triage_settle(wait=status not in (Message.Status.STOPPED, Message.Status.INCOMPLETE))
         saved = await asyncio.shield(self._finish(status=status, usage=usage))
         self._emit_start()
         if not saved:
@@ -316,6 +328,8 @@ class ReplyTurn:
                     if not event.text:
                         continue
                     if not self._model_spoke:
+                        # The model's words wait for the triage, so that a notice it calls for comes first.
+                        await self._triage_settle(wait=True)
                         self._model_spoke = True
                         FIRST_CHUNK.observe(time.monotonic() - self._began)
                     self._emit_start()
@@ -329,8 +343,37 @@ class ReplyTurn:
             self._reply_opened.set()
         return usage
 
+    async def _triage_settle(self, *, wait: bool) -> None:
+        """Read the triage once; when it calls the message an emergency, send the notice now."""
+        if self._triage is None or self._triage_outcome is not None:
+            return
+        self._triage_outcome = outcome = await self._triage.outcome(wait=wait)
+        if not outcome.raises:
+            return
+        classification = classification_raise(classification=self._classification, sign=outcome.sign or None)
+        profile = self.record.conversation.user
+        # Off the event loop: the notice's language may be read from the message.
+        safety = await asyncio.to_thread(
+            safety_texts_build,
+            classification=classification,
+            text=self.record.user_message.message,
+            preferred_language=profile.language,
+            country=profile.country,
+        )
+        self._raised = services.EmergencyRaise(
+            categories=list(classification.detected_categories), disclaimer=safety.disclaimer
+        )
+        self.disclaimer = safety.disclaimer
+        self._emit_start()
+        self.text = safety.first_text + self.text
+        self._emit(ReplyChunk(text=safety.first_text))
+
     async def _finish(self, *, status: str, usage: ReplyUsage | None) -> bool:
         """Save the reply's last state; False when the database would not take it."""
+        triage = None
+        if self._triage is not None:
+            triage = await self._triage.outcome(wait=False)
+            await self._triage.close()
         try:
             await database_sync_to_async(services.reply_finish)(
                 reply_id=self.reply_id,
@@ -340,10 +383,17 @@ class ReplyTurn:
                 model=usage.model if usage else "",
                 input_tokens=usage.input_tokens if usage else None,
                 output_tokens=usage.output_tokens if usage else None,
+                user_message_id=self.record.user_message.id,
+                triage=triage,
+                raised=self._raised,
             )
         except Exception:
             logger.exception("Could not save the finished reply", extra={"reply_id": str(self.reply_id)})
             return False
+        if triage is not None and triage.input_tokens is not None:
+            # Counted for the operator, never against the user's quota.
+            TOKENS.labels("triage_input").inc(triage.input_tokens)
+            TOKENS.labels("triage_output").inc(triage.output_tokens or 0)
         if usage is not None:
             TOKENS.labels("input").inc(usage.input_tokens)
             TOKENS.labels("output").inc(usage.output_tokens)
@@ -474,12 +524,15 @@ async def reply_begin(
         logger.warning("The shared cache is unavailable: %s", type(error).__name__)
         raise ServiceUnavailableError(UNAVAILABLE) from error
     stop_subscription = await stop_listener().subscribe(conversation_id=conversation_id)
-    model = None
+    model = triage = None
     if model_allowed:
         model = ModelReply(
             safety_instructions=safety_instructions_build(classification=classification),
             context=_context_fresh(user_id=user_id, conversation_id=conversation_id),
         )
+        if triage_wanted(classification=classification):
+            # Asked now, alongside the reply, so that the wait for it overlaps the reply's.
+            triage = ModelTriage(text=text, context=_context_fresh(user_id=user_id, conversation_id=conversation_id))
     try:
         record = await database_sync_to_async(services.turn_begin)(
             user_id=user_id,
@@ -494,10 +547,14 @@ async def reply_begin(
     except asyncio.CancelledError:
         if model is not None:
             await model.discard()
+        if triage is not None:
+            await triage.close()
         raise
     except Exception as error:
         if model is not None:
             await model.discard()
+        if triage is not None:
+            await triage.close()
         if stop_subscription is not None:
             stop_subscription.close()
         if model_allowed:
@@ -513,7 +570,13 @@ async def reply_begin(
                 user=record.conversation.user, personality=record.reply.personality, history=record.history
             )
         )
-    turn = ReplyTurn(record=record, stop_subscription=stop_subscription, model=model)
+    turn = ReplyTurn(
+        record=record,
+        classification=classification,
+        stop_subscription=stop_subscription,
+        model=model,
+        triage=triage,
+    )
     turn.start()
     return turn
 

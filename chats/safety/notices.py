@@ -6,6 +6,7 @@ language, and `data/countries.toml` each country's emergency number and crisis l
 
 import functools
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -149,6 +150,32 @@ def emergency_notice_build(
         support = texts["support_named"].format(line=line) if line else texts["support_generic"]
         notice += " " + texts["self_harm"].format(support=support)
     return notice
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyTexts:
+    """What a classified turn tells the person besides the model's words."""
+
+    # The emergency notice and a blank line, saved as the reply's first text; empty otherwise.
+    first_text: str
+    disclaimer: dict | None
+
+
+def safety_texts_build(
+    *, classification: Classification, text: str, preferred_language: str | None, country: str | None
+) -> SafetyTexts:
+    """The notice and disclaimer for a message, in the person's language, with their country's numbers."""
+    # A message with nothing to say about it needs no language told.
+    language = (
+        notice_language(preferred=preferred_language, text=text)
+        if classification.detected_categories
+        else DEFAULT_LANGUAGE
+    )
+    notice = emergency_notice_build(classification=classification, language=language, country=country)
+    return SafetyTexts(
+        first_text=f"{notice}\n\n" if notice else "",
+        disclaimer=disclaimer_build(classification=classification, language=language),
+    )
 
 
 def safety_instructions_build(*, classification: Classification) -> str:

@@ -1,8 +1,9 @@
 """A local stand-in for Anthropic's Messages API, close enough on the wire for the real SDK.
 
 Tests queue scripts that successive requests consume: streaming requests (replies) take
-`reply_script`s, non-streaming ones (titles) take `title_script`s, and an empty queue
-falls back to `reply_default` / `title_default`. Every request is recorded.
+`reply_script`s, non-streaming ones with tools (triage) take `triage_script`s, other
+non-streaming ones (titles) take `title_script`s, and an empty queue falls back to
+`reply_default` / `triage_default` / `title_default`. Every request is recorded.
 
     def test_retry(anthropic_server):
         anthropic_server.reply_script(status=529)
@@ -57,7 +58,9 @@ class Script:
     """What the fake does with one request.
 
     Counts are of tokens (text deltas) already sent. A title request uses `title`, waits
-    `first_token_delay` before answering, and honours `status`, `drop_after` and `hang`.
+    `first_token_delay` before answering, and honours `status`, `drop_after` and `hang`; so
+    does a triage request, answered with a `tool_use` of the request's first tool whose input
+    is `triage` (by default, not an emergency).
     """
 
     tokens: Sequence[str] = DEFAULT_TOKENS
@@ -79,6 +82,7 @@ class Script:
     # Nothing at all is sent, not even the response headers, until the client gives up.
     hang: bool = False
     stop_reason: str = "end_turn"
+    triage: Any = dataclasses.field(default_factory=lambda: {"emergency": False, "sign": "none"})
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,10 @@ class RecordedRequest:
     @property
     def is_stream(self) -> bool:
         return bool(self.body.get("stream"))
+
+    @property
+    def is_triage(self) -> bool:
+        return not self.is_stream and bool(self.body.get("tools"))
 
 
 @dataclass
@@ -135,9 +143,11 @@ class FakeAnthropicServer(BackgroundServer):
         self.port = port
         self.reply_default = Script()
         self.title_default = Script()
+        self.triage_default = Script()
         self.requests: list[RecordedRequest] = []
         self._reply_scripts: collections.deque[Script] = collections.deque()
         self._title_scripts: collections.deque[Script] = collections.deque()
+        self._triage_scripts: collections.deque[Script] = collections.deque()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._handlers: set[asyncio.Task[None]] = set()
@@ -152,7 +162,11 @@ class FakeAnthropicServer(BackgroundServer):
 
     @property
     def title_requests(self) -> list[RecordedRequest]:
-        return [request for request in self.requests if not request.is_stream]
+        return [request for request in self.requests if not request.is_stream and not request.is_triage]
+
+    @property
+    def triage_requests(self) -> list[RecordedRequest]:
+        return [request for request in self.requests if request.is_triage]
 
     def reply_script(self, **fields: Any) -> Script:
         """Queue a script for the next streaming request not already scripted."""
@@ -168,12 +182,24 @@ class FakeAnthropicServer(BackgroundServer):
             self._title_scripts.append(script)
         return script
 
-    def _script_take(self, *, stream: bool) -> Script:
+    def triage_script(self, **fields: Any) -> Script:
+        """Queue a script for the next triage request not already scripted."""
+        script = Script(**fields)
         with self._lock:
-            queue = self._reply_scripts if stream else self._title_scripts
+            self._triage_scripts.append(script)
+        return script
+
+    def _script_take(self, *, request: RecordedRequest) -> Script:
+        if request.is_stream:
+            queue, default = self._reply_scripts, self.reply_default
+        elif request.is_triage:
+            queue, default = self._triage_scripts, self.triage_default
+        else:
+            queue, default = self._title_scripts, self.title_default
+        with self._lock:
             if queue:
                 return queue.popleft()
-        return self.reply_default if stream else self.title_default
+        return default
 
     # The server itself.
 
@@ -246,7 +272,7 @@ class FakeAnthropicServer(BackgroundServer):
             return True
         recorded = RecordedRequest(method=request.method, path=request.path, headers=request.headers, body=body)
         self.requests.append(recorded)
-        script = self._script_take(stream=recorded.is_stream)
+        script = self._script_take(request=recorded)
 
         if script.hang:
             await self._hang(reader)
@@ -260,9 +286,16 @@ class FakeAnthropicServer(BackgroundServer):
             writer.transport.abort()
             return False
         await asyncio.sleep(script.first_token_delay)
-        message = self._message(body=body, content=[{"type": "text", "text": script.title}])
-        message["stop_reason"] = script.stop_reason
-        message["usage"]["output_tokens"] = len(script.title.split())
+        if recorded.is_triage:
+            tool = body["tools"][0]["name"]
+            block = {"type": "tool_use", "id": f"toolu_fake{next(self._ids):06d}", "name": tool, "input": script.triage}
+            message = self._message(body=body, content=[block])
+            message["stop_reason"] = "tool_use"
+            message["usage"]["output_tokens"] = len(json.dumps(script.triage).split())
+        else:
+            message = self._message(body=body, content=[{"type": "text", "text": script.title}])
+            message["stop_reason"] = script.stop_reason
+            message["usage"]["output_tokens"] = len(script.title.split())
         await self._response_write(writer, status=200, body=json.dumps(message).encode())
         return True
 
@@ -384,6 +417,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--first-token-ms", type=float, default=0.0)
     parser.add_argument("--token-interval-ms", type=float, default=0.0)
     parser.add_argument("--tokens", type=int, default=len(DEFAULT_TOKENS))
+    parser.add_argument("--triage-ms", type=float, default=None, help="the triage's answer time (default: first token)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -395,6 +429,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         token_interval=args.token_interval_ms / 1000,
     )
     server.title_default = dataclasses.replace(server.title_default, first_token_delay=args.first_token_ms / 1000)
+    triage_ms = args.first_token_ms if args.triage_ms is None else args.triage_ms
+    server.triage_default = dataclasses.replace(server.triage_default, first_token_delay=triage_ms / 1000)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve(on_ready=lambda url: log.info("fake Anthropic API listening on %s", url)))

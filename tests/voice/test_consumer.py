@@ -249,6 +249,26 @@ async def test_a_spoken_emergency_gets_the_notice_in_the_language_it_was_spoken_
     await communicator.disconnect()
 
 
+async def test_a_transcript_the_model_triage_calls_an_emergency_gets_the_notice_first(
+    anthropic_model, deepgram, owner, settings
+):
+    settings.NORA_EMERGENCY_NUMBER = "999"
+    words = ["she", "keeps", "saying", "the", "baby", "is", "not", "ours", "and", "has", "not", "slept"]
+    deepgram.script(words=words)
+    anthropic_model.triage_script(triage={"emergency": True, "sign": "self_harm"}, first_token_delay=0.2)
+    communicator, _ = await connected(owner)
+    await speak(communicator, words=len(words))
+    await communicator.send_json_to({"type": "stop_talking"})
+    messages = await receive_until(communicator, "ai_response", complete=True)
+    first_reply = next(m for m in messages if m["type"] == "ai_response")
+    assert first_reply["text"].startswith("This could be an emergency") and "999" in first_reply["text"]
+    assert messages[-1]["text"].startswith(first_reply["text"])
+    assert messages[-1]["disclaimer"]["primary_category"] == "emergency"
+    [request] = anthropic_model.triage_requests
+    assert request.body["messages"][0]["content"] == " ".join(words)
+    await communicator.disconnect()
+
+
 async def test_barge_in_interrupts_the_reply_and_keeps_it_as_incomplete(deepgram, owner, settings):
     settings.NORA_OFFLINE_WORD_DELAY_SECONDS = 0.05
     communicator, session_id = await connected(owner)

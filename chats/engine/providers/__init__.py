@@ -14,6 +14,7 @@ from chats.engine.providers.base import (
     ReplyProviderError,
     ReplyUsage,
     TextDelta,
+    TriageAnswer,
     Turn,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "ReplyProviderError",
     "ReplyUsage",
     "TextDelta",
+    "TriageAnswer",
     "Turn",
     "reply_provider",
 ]

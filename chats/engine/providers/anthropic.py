@@ -11,7 +11,16 @@ import anthropic
 import httpx2
 from django.conf import settings
 
-from chats.engine.providers.base import ReplyEvent, ReplyOpened, ReplyProviderError, ReplyUsage, TextDelta, Turn
+from chats.engine.providers.base import (
+    ReplyEvent,
+    ReplyOpened,
+    ReplyProviderError,
+    ReplyUsage,
+    TextDelta,
+    TriageAnswer,
+    Turn,
+)
+from chats.safety.triage import triage_answer_read, triage_brief
 from nora.event_loops import PerEventLoop
 
 log = logging.getLogger(__name__)
@@ -33,6 +42,8 @@ TITLE_SYSTEM = (
 TITLE_MESSAGE_MAX_CHARS = 2000
 TITLE_MAX_CHARS = 60
 TITLE_MAX_WORDS = 8
+# A triage reads the message alone; the rest of a very long one adds cost, not signs.
+TRIAGE_MESSAGE_MAX_CHARS = 4000
 
 
 class _StreamCutShort(Exception):
@@ -163,6 +174,8 @@ class AnthropicReplyProvider:
     person has already seen part of a reply.
     """
 
+    can_triage = True
+
     def __init__(self) -> None:
         self._clients: PerEventLoop[anthropic.AsyncAnthropic] = PerEventLoop()
 
@@ -255,3 +268,38 @@ class AnthropicReplyProvider:
         if not title:
             raise _error_build(failure=_Failure("provider", retryable=False, detail="empty title"), operation="title")
         return title
+
+    async def triage_assess(self, *, message: str) -> TriageAnswer:
+        """The model's verdict on one message, answered through a forced tool call.
+
+        Tried once: the engine waits for it only until NORA_TRIAGE_DEADLINE_SECONDS, so a retry
+        would rarely land in time.
+        """
+        brief = triage_brief()
+        try:
+            response = await self._client().messages.create(
+                model=settings.NORA_TRIAGE_MODEL,
+                system=brief.system,
+                messages=[{"role": "user", "content": message[:TRIAGE_MESSAGE_MAX_CHARS]}],
+                max_tokens=settings.NORA_TRIAGE_MAX_TOKENS,
+                tools=[brief.tool],
+                tool_choice={"type": "tool", "name": brief.tool_name},
+            )
+        except (anthropic.APIError, httpx2.TransportError) as error:
+            raise _error_build(failure=failure_classify(error=error), operation="triage") from None
+        answer = next(
+            (block.input for block in response.content if block.type == "tool_use" and block.name == brief.tool_name),
+            None,
+        )
+        verdict = triage_answer_read(answer=answer)
+        if verdict is None:
+            failure = _Failure("provider", retryable=False, detail="triage answer not in the tool's shape")
+            raise _error_build(failure=failure, operation="triage")
+        emergency, sign = verdict
+        return TriageAnswer(
+            emergency=emergency,
+            sign=sign,
+            model=response.model,
+            input_tokens=response.usage.input_tokens,
+            output_tokens=response.usage.output_tokens,
+        )

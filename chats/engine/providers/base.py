@@ -33,6 +33,18 @@ class ReplyUsage:
 ReplyEvent = ReplyOpened | TextDelta | ReplyUsage
 
 
+@dataclass(frozen=True, slots=True)
+class TriageAnswer:
+    """A model's second opinion on whether a message describes an emergency."""
+
+    emergency: bool
+    # One of the classifier's EMERGENCY_SIGNS when it is an emergency and the model named one.
+    sign: str | None
+    model: str
+    input_tokens: int
+    output_tokens: int
+
+
 class ReplyProviderError(Exception):
     """A provider failure; `message` is written for a person and safe to send to clients."""
 
@@ -43,9 +55,14 @@ class ReplyProviderError(Exception):
 
 
 class ReplyProvider(Protocol):
+    # Whether `triage_assess` asks a model; the offline provider has none to ask.
+    can_triage: bool
+
     def reply_stream(self, *, system: str, history: Sequence[Turn]) -> AsyncIterator[ReplyEvent]: ...
 
     async def title_generate(self, *, message: str) -> str: ...
+
+    async def triage_assess(self, *, message: str) -> TriageAnswer: ...
 
     async def aclose(self) -> None:
         """Release what the provider holds for the running event loop, before the loop ends."""

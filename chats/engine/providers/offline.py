@@ -10,7 +10,15 @@ from pathlib import Path
 
 from django.conf import settings
 
-from chats.engine.providers.base import ReplyEvent, ReplyOpened, ReplyUsage, TextDelta, Turn
+from chats.engine.providers.base import (
+    ReplyEvent,
+    ReplyOpened,
+    ReplyProviderError,
+    ReplyUsage,
+    TextDelta,
+    TriageAnswer,
+    Turn,
+)
 from chats.safety.classifier import message_classify
 
 GUIDE_PATH = Path(__file__).with_name("offline_guide.toml")
@@ -81,6 +89,9 @@ def _words_count(*, text: str) -> int:
 class OfflineReplyProvider:
     """Answers the person's last message from the built-in guide, word by word."""
 
+    # With no model to ask, the offline layers decide alone.
+    can_triage = False
+
     async def aclose(self) -> None:
         """It holds no connections."""
 
@@ -107,3 +118,6 @@ class OfflineReplyProvider:
             return topic.title
         words = [word for word in re.findall(r"[^\W\d_][\w'-]*", message.lower()) if word not in STOPWORDS]
         return " ".join(word.capitalize() for word in words[:FALLBACK_TITLE_WORDS]) or "New Conversation"
+
+    async def triage_assess(self, *, message: str) -> TriageAnswer:
+        raise ReplyProviderError("Nora has no model to ask for a second opinion offline.", code="unavailable")
