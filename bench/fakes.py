@@ -128,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--first-token-ms", type=float, default=0.0)
     parser.add_argument("--token-interval-ms", type=float, default=0.0)
     parser.add_argument("--tokens", type=int, default=40)
+    parser.add_argument("--triage-ms", type=float, default=None, help="when the triage answers (default: the first token's time)")
     parser.add_argument("--result-latency-ms", type=float, default=0.0)
     parser.add_argument("--words", default=" ".join(DEFAULT_WORDS))
     parser.add_argument("--ready-file", default="", help="written with the URL once listening")
@@ -150,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             token_interval=args.token_interval_ms / 1000,
         )
         server.title_default = dataclasses.replace(server.title_default, first_token_delay=args.first_token_ms / 1000)
+        triage_ms = args.first_token_ms if args.triage_ms is None else args.triage_ms
+        server.triage_default = dataclasses.replace(server.triage_default, first_token_delay=triage_ms / 1000)
     else:
         server = StampingDeepgramServer(host=args.host, port=args.port, api_key=None)
         server.default = dataclasses.replace(
