@@ -63,11 +63,14 @@ class Message(models.Model):
     input_tokens = models.PositiveIntegerField(null=True, blank=True)
     output_tokens = models.PositiveIntegerField(null=True, blank=True)
     # A user message's second opinion from a model; blank when none was asked for. Its tokens are
-    # kept apart from the reply's because they are not counted against the user's quota.
-    triage_verdict = models.CharField(max_length=16, choices=TriageVerdict.choices, blank=True)
-    triage_sign = models.CharField(max_length=32, blank=True)
+    # kept apart from the reply's because they are not counted against the user's quota. The
+    # text columns have database defaults too, so rows loaded outside the ORM need not name them.
+    triage_verdict = models.CharField(
+        max_length=16, choices=TriageVerdict.choices, blank=True, default="", db_default=""
+    )
+    triage_sign = models.CharField(max_length=32, blank=True, default="", db_default="")
     triage_latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    triage_model = models.CharField(max_length=100, blank=True)
+    triage_model = models.CharField(max_length=100, blank=True, default="", db_default="")
     triage_input_tokens = models.PositiveIntegerField(null=True, blank=True)
     triage_output_tokens = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
