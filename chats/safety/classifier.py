@@ -24,15 +24,22 @@ from chats.safety.measurements import readings_find
 
 CATEGORY_ORDER: tuple[str, ...] = ("emergency", "mental_health", "medication", "medical", "nutrition", "pregnancy")
 
-# The urgent maternal warning signs (CDC Hear Her), as stable keys for logs and evaluation.
+# The urgent warning signs (CDC Hear Her for the mother; the NHS's for labour and the newborn;
+# the Royal College of Psychiatrists' for postpartum psychosis), as stable keys for logs,
+# evaluation and the model's instructions, most serious first.
 EMERGENCY_SIGNS: tuple[str, ...] = (
     "self_harm",
+    "psychosis",
     "seizure",
+    "newborn_seizure",
     "breathing",
+    "newborn_breathing",
     "chest_heart",
     "bleeding",
     "postpartum_bleeding",
     "fluid_leak",
+    "waters_meconium",
+    "cord_prolapse",
     "baby_movement",
     "headache",
     "vision",
@@ -44,11 +51,16 @@ EMERGENCY_SIGNS: tuple[str, ...] = (
     "vomiting",
     "postpartum_discharge",
     "exhaustion",
+    "newborn_floppy",
+    "newborn_feeding",
+    "newborn_jaundice",
     # Found by their readings (chats/safety/measurements.py).
     "high_blood_pressure",
     "newborn_fever",
     "preterm_labour",
 )
+
+MENTAL_HEALTH_SIGNS = frozenset({"self_harm", "psychosis"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -1924,9 +1936,9 @@ def message_classify(*, text: str, layers: tuple[str, ...] = LAYERS) -> Classifi
     found = {category for category, phrases in _CATEGORIES if message.search(phrases) is not None}
     if signs:
         found.add("emergency")
-        if "self_harm" in signs:
+        if signs & MENTAL_HEALTH_SIGNS:
             found.add("mental_health")
-        if signs - {"self_harm"}:
+        if signs - MENTAL_HEALTH_SIGNS:
             found.add("medical")
     return Classification(
         detected_categories=tuple(category for category in CATEGORY_ORDER if category in found),

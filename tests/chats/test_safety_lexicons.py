@@ -1,9 +1,12 @@
 """The lexicon layer: warning signs in other languages, each mention read in its context (ConText)."""
 
+import tomllib
+
 import pytest
 
-from chats.safety.classifier import message_classify
-from chats.safety.lexicons import lexicon_signs
+from chats.safety.classifier import EMERGENCY_SIGNS, message_classify
+from chats.safety.lexicons import LEXICON_DIR, lexicon_signs
+from chats.safety.notices import SIGN_DESCRIPTIONS, safety_instructions_build
 
 
 @pytest.mark.parametrize(
@@ -102,6 +105,20 @@ def test_someone_named_only_as_saying_it_does_not_take_the_sign_away() -> None:
 
 def test_a_terminator_ends_a_triggers_reach() -> None:
     assert "bleeding" in lexicon_signs(text="ayer no tenía nada pero ahora estoy sangrando mucho")
+
+
+def test_every_sign_a_lexicon_names_is_one_the_classifier_reports() -> None:
+    # A sign outside EMERGENCY_SIGNS would raise the notice but leave the turn's signs, and the
+    # model's safety instructions, empty.
+    named = {sign for path in LEXICON_DIR.glob("*.toml") for sign in tomllib.loads(path.read_text())["signs"]}
+    assert named <= set(EMERGENCY_SIGNS)
+
+
+def test_a_psychosis_sign_is_a_mental_health_emergency_the_model_is_told_of() -> None:
+    classification = message_classify(text="escucho voces que me dicen que el bebé está poseído")
+    assert classification.emergency_signs == ("psychosis",)
+    assert "mental_health" in classification.detected_categories
+    assert SIGN_DESCRIPTIONS["psychosis"] in safety_instructions_build(classification=classification)
 
 
 def test_the_lexicon_layer_makes_a_spanish_emergency_an_emergency() -> None:
