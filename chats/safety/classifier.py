@@ -21,9 +21,11 @@ from dataclasses import dataclass
 
 from chats.safety.lexicons import lexicon_signs, someone_else_named
 from chats.safety.measurements import readings_find
+from chats.safety.statistical import statistical_emergency
 
 CATEGORY_ORDER: tuple[str, ...] = ("emergency", "mental_health", "medication", "medical", "nutrition", "pregnancy")
 
+RESEMBLES_EMERGENCY = "resembles_emergency"
 # The urgent warning signs (CDC Hear Her for the mother; the NHS's for labour and the newborn;
 # the Royal College of Psychiatrists' for postpartum psychosis), as stable keys for logs,
 # evaluation and the model's instructions, most serious first.
@@ -58,6 +60,9 @@ EMERGENCY_SIGNS: tuple[str, ...] = (
     "high_blood_pressure",
     "newborn_fever",
     "preterm_labour",
+    # Found by the statistical layer (chats/safety/statistical.py), which knows that a message
+    # reads like the emergencies it learnt from, not which sign it names.
+    RESEMBLES_EMERGENCY,
 )
 
 MENTAL_HEALTH_SIGNS = frozenset({"self_harm", "psychosis"})
@@ -1912,8 +1917,10 @@ _FIRST_WORD_INDEX = _first_word_index_build()
 
 # The triage's layers, each of which can find emergency signs: the English phrase rules above, the
 # readings of chats/safety/measurements.py (blood pressure, temperature, bleeding rate, contractions),
-# and the other languages' lexicons of chats/safety/lexicons.py.
-LAYERS: tuple[str, ...] = ("rules", "measurements", "lexicons")
+# the other languages' lexicons of chats/safety/lexicons.py, and the statistical model of
+# chats/safety/statistical.py, asked only when the others found nothing.
+HAND_WRITTEN_LAYERS: tuple[str, ...] = ("rules", "measurements", "lexicons")
+LAYERS: tuple[str, ...] = (*HAND_WRITTEN_LAYERS, "statistical")
 
 
 def message_classify(*, text: str, layers: tuple[str, ...] = LAYERS) -> Classification:
@@ -1933,6 +1940,8 @@ def message_classify(*, text: str, layers: tuple[str, ...] = LAYERS) -> Classifi
         signs.update(reading.sign for reading in readings_find(text=text))
     if "lexicons" in layers:
         signs.update(lexicon_signs(text=text))
+    if "statistical" in layers and not signs and statistical_emergency(text=text):
+        signs.add(RESEMBLES_EMERGENCY)
     found = {category for category, phrases in _CATEGORIES if message.search(phrases) is not None}
     if signs:
         found.add("emergency")

@@ -15,6 +15,7 @@ nobody tuned it for:
   the one that says whether the triage generalises.
 """
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -113,14 +114,16 @@ def labelled_set_load(*, part: str) -> list[LabelledMessage]:
     return messages
 
 
-def part_evaluate(*, part: str) -> PartReport:
+def part_evaluate(
+    *, part: str, classify: Callable[[str], Classification] = lambda text: message_classify(text=text)
+) -> PartReport:
     """The authored set's part: recall per sign, false alarms, and primary-category agreement."""
     detected: list[tuple[str, bool]] = []
     misses: list[LabelledMessage] = []
     false_alarms: list[LabelledMessage] = []
     non_emergencies = agreements = 0
     for message in labelled_set_load(part=part):
-        classification = message_classify(text=message.text)
+        classification = classify(message.text)
         agreements += classification.primary_category == message.primary_category
         if message.emergency_sign is None:
             non_emergencies += 1
@@ -214,3 +217,20 @@ def corpus_evaluate(
         misses=tuple(message for message, hit in emergencies if not hit),
         false_alarm_messages=tuple(message for message, hit in others if hit),
     )
+
+
+def training_examples() -> list[tuple[str, bool]]:
+    """What the statistical layer learns from: every tuning part's (text, is an emergency).
+
+    A text that a held-out part also holds (two writers can both ask "what are the signs of
+    preeclampsia?") is left out, so that no held-out message is ever learnt.
+    """
+    held_out = {m.text for m in labelled_set_load(part="heldout")} | {m.text for m in corpus_load(part="heldout")}
+    authored = [(message.text, message.emergency_sign is not None) for message in labelled_set_load(part="tuning")]
+    independent = [(message.text, message.emergency) for message in corpus_load(part="tuning")]
+    return [(text, emergency) for text, emergency in authored + independent if text not in held_out]
+
+
+def training_hash(*, examples: list[tuple[str, bool]]) -> str:
+    """The SHA-256 of the examples, in order, so that a model can say which corpus it came from."""
+    return hashlib.sha256(json.dumps(examples, ensure_ascii=False).encode()).hexdigest()

@@ -81,6 +81,7 @@ SIGN_DESCRIPTIONS: dict[str, str] = {
     "high_blood_pressure": "a severe blood pressure reading (160/110 or more)",
     "newborn_fever": "a fever (38 \u00b0C / 100.4 \u00b0F or more) or a low temperature in a baby under three months",
     "preterm_labour": "regular contractions before 37 weeks",
+    "resembles_emergency": "wording like that of messages that needed urgent care, though no single sign was named",
 }
 
 _CATEGORY_INSTRUCTIONS: dict[str, str] = {

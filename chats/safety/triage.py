@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chats.safety.classifier import EMERGENCY_SIGNS, Classification
+from chats.safety.classifier import EMERGENCY_SIGNS, RESEMBLES_EMERGENCY, Classification
 
 DATA_PATH = Path(__file__).resolve().parent / "data" / "triage.toml"
-# Beyond EMERGENCY_SIGNS, what the model may answer for `sign`.
+# What the model may answer for `sign`: a warning sign by name (the statistical layer's
+# "resembles an emergency" names none), or one of these two.
+NAMED_SIGNS = tuple(sign for sign in EMERGENCY_SIGNS if sign != RESEMBLES_EMERGENCY)
 OTHER_SIGN = "other"
 NO_SIGN = "none"
 
@@ -41,7 +43,7 @@ def triage_brief() -> TriageBrief:
             "type": "object",
             "properties": {
                 "emergency": {"type": "boolean"},
-                "sign": {"type": "string", "enum": [*EMERGENCY_SIGNS, OTHER_SIGN, NO_SIGN]},
+                "sign": {"type": "string", "enum": [*NAMED_SIGNS, OTHER_SIGN, NO_SIGN]},
             },
             "required": ["emergency", "sign"],
             "additionalProperties": False,
@@ -57,7 +59,7 @@ def triage_answer_read(*, answer: object) -> tuple[bool, str | None] | None:
     sign = answer.get("sign")
     if not answer["emergency"]:
         return False, None
-    return True, sign if sign in EMERGENCY_SIGNS else None
+    return True, sign if sign in NAMED_SIGNS else None
 
 
 def classification_raise(*, classification: Classification, sign: str | None) -> Classification:

@@ -24,6 +24,8 @@ EMERGENCIES = [
     ("my 3 week old is floppy and we cannot wake her", "newborn_floppy"),
     ("my newborn has not fed since this morning and is so sleepy", "newborn_feeding"),
     ("my baby was born yesterday and his face is already yellow", "newborn_jaundice"),
+    # Named by no rule or lexicon, but worded like the emergencies the statistical layer learnt.
+    ("something is really wrong, I need help now, I am 30 weeks", "resembles_emergency"),
     ("is it normal to have a bad headache and blurry vision at 34 weeks?", "headache"),
     ("is it normal to have a bad headache and blurry vision at 34 weeks?", "vision"),
     ("the baby hasn't moved since this morning", "baby_movement"),

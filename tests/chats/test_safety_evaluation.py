@@ -7,7 +7,14 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from chats.safety.classifier import CATEGORY_ORDER, EMERGENCY_SIGNS, Classification
+from chats.safety.classifier import (
+    CATEGORY_ORDER,
+    EMERGENCY_SIGNS,
+    HAND_WRITTEN_LAYERS,
+    RESEMBLES_EMERGENCY,
+    Classification,
+    message_classify,
+)
 from chats.safety.evaluation import (
     FALSE_ALARM_BREAKDOWNS,
     FALSE_ALARM_TARGET,
@@ -50,6 +57,8 @@ def test_the_labelled_set_is_big_enough_and_covers_every_sign_in_both_parts() ->
         "newborn_floppy",
         "newborn_feeding",
         "newborn_jaundice",
+        # Never a label: the statistical layer's, which names no sign.
+        RESEMBLES_EMERGENCY,
     }
     assert min(per_sign.values()) >= 8
     assert {message.emergency_sign for message in parts["heldout"] if message.emergency_sign} == set(per_sign)
@@ -83,7 +92,7 @@ def test_the_report_shows_recall_per_sign_and_false_alarms_for_each_part() -> No
         assert f"authored {part}: {report.emergencies + report.non_emergencies} messages" in output
     assert output.count("emergency recall") == 4
     assert len(re.findall(r"^  false alarms +\d+/\d+", output, flags=re.MULTILINE)) == 4
-    for sign in EMERGENCY_SIGNS:
+    for sign in set(EMERGENCY_SIGNS) - {RESEMBLES_EMERGENCY}:
         # Once per part of the authored set, and once per part of the corpus under "recall by sign".
         assert len(re.findall(rf"^ +{sign} +\d+/\d+", output, flags=re.MULTILINE)) >= 2
 
@@ -102,7 +111,13 @@ def test_misses_are_listed_for_tuning_but_held_out_texts_never_are() -> None:
         assert message.text not in output
     for message in corpus_load(part="heldout"):
         assert message.text not in output
-    assert next(m for m in corpus_evaluate(part="tuning").misses).text in output
+    # The statistical layer learnt the tuning parts: what is listed is what the hand-written layers miss.
+    assert "the statistical layer learnt the tuning parts" in output
+    hand_written = corpus_evaluate(
+        part="tuning", classify=lambda text: message_classify(text=text, layers=HAND_WRITTEN_LAYERS)
+    )
+    assert next(m for m in hand_written.misses).text in output
+    assert next(m for m in hand_written.false_alarm_messages).text in output
 
 
 # The independent corpus ---------------------------------------------------------------------

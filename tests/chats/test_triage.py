@@ -12,8 +12,8 @@ from asgiref.sync import sync_to_async
 
 from chats import quotas
 from chats.models import Conversation, Message
-from chats.safety.classifier import EMERGENCY_SIGNS, message_classify
-from chats.safety.triage import classification_raise, triage_answer_read, triage_brief
+from chats.safety.classifier import EMERGENCY_SIGNS, RESEMBLES_EMERGENCY, message_classify
+from chats.safety.triage import NO_SIGN, OTHER_SIGN, classification_raise, triage_answer_read, triage_brief
 from nora.ratelimit import window_count
 from tests.chats.test_stream import send, without_keepalives
 from tests.factories import ConversationFactory
@@ -68,9 +68,9 @@ async def test_the_triage_asks_the_triage_model_with_the_message_alone(anthropic
     assert request.body["model"] == "claude-triage-test"
     assert request.body["messages"] == [{"role": "user", "content": QUIET}]
     assert request.body["tool_choice"] == {"type": "tool", "name": triage_brief().tool_name}
-    assert request.body["tools"][0]["input_schema"]["properties"]["sign"]["enum"][: len(EMERGENCY_SIGNS)] == list(
-        EMERGENCY_SIGNS
-    )
+    signs = request.body["tools"][0]["input_schema"]["properties"]["sign"]["enum"]
+    # Every named warning sign, but not the statistical layer's, which names none.
+    assert signs == [*(sign for sign in EMERGENCY_SIGNS if sign != RESEMBLES_EMERGENCY), OTHER_SIGN, NO_SIGN]
 
 
 async def test_a_raised_notice_is_in_the_profiles_language_with_its_countrys_numbers(anthropic_model, owner):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from chats.safety.classifier import LAYERS, message_classify
+from chats.safety.classifier import HAND_WRITTEN_LAYERS, LAYERS, Classification, message_classify
 from chats.safety.evaluation import (
     FALSE_ALARM_TARGET,
     PARTS,
@@ -16,10 +16,15 @@ from chats.safety.evaluation import (
 )
 
 HELD_OUT_NOT_LISTED = "  (held-out texts are not listed; the counts above are all it reports)"
+TRAINED_ON = "  (the statistical layer learnt the tuning parts, so its figures on them are not a test)"
 
 
 def _percent(count: int, total: int) -> str:
     return f"{count:>4}/{total:<4} {count / total:>7.1%}" if total else f"{count:>4}/{total:<4}      -"
+
+
+def _hand_written(text: str) -> Classification:
+    return message_classify(text=text, layers=HAND_WRITTEN_LAYERS)
 
 
 class Command(BaseCommand):
@@ -34,8 +39,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--show-misses",
             action="store_true",
-            help="Also list the tuning parts' missed emergencies and false alarms. Held-out texts are never "
-            "listed, so that nobody tunes the rules on them.",
+            help="Also list the tuning parts' missed emergencies and false alarms of the hand-written layers (the "
+            "statistical layer learnt those parts). Held-out texts are never listed, so that nobody tunes the "
+            "rules on them.",
         )
 
     def handle(self, *args, part: str | None, show_misses: bool, **options) -> None:
@@ -44,6 +50,7 @@ class Command(BaseCommand):
             report = part_evaluate(part=name)
             self._authored_write(report)
             if show_misses:
+                report = part_evaluate(part=name, classify=_hand_written) if name == "tuning" else report
                 self._misses_write(
                     name,
                     [f"[{m.emergency_sign}] {m.text}" for m in report.misses],
@@ -54,6 +61,7 @@ class Command(BaseCommand):
             self._corpus_write(report)
             self._layers_write(name)
             if show_misses:
+                report = corpus_evaluate(part=name, classify=_hand_written) if name == "tuning" else report
                 self._misses_write(
                     name,
                     [f"[{m.sign} {m.language} {m.style}] {m.text}" for m in report.misses],
@@ -64,6 +72,8 @@ class Command(BaseCommand):
         write = self.stdout.write
         detected, others = _percent(report.emergencies_detected, report.emergencies), report.non_emergencies
         write(f"{title}: {report.emergencies + others} messages")
+        if title.endswith("tuning"):
+            write(TRAINED_ON)
         write(f"  {'emergency recall':<24}{detected}   target >= {RECALL_TARGET:.0%}")
         write(f"  {'false alarms':<24}{_percent(report.false_alarms, others)}   target <= {FALSE_ALARM_TARGET:.0%}")
 

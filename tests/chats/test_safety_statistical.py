@@ -1,0 +1,69 @@
+"""The statistical layer: weights learnt from the tuning parts, read without scikit-learn."""
+
+import json
+import sys
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from chats.safety.classifier import HAND_WRITTEN_LAYERS, RESEMBLES_EMERGENCY, message_classify
+from chats.safety.evaluation import corpus_load, labelled_set_load, training_examples, training_hash
+from chats.safety.statistical import MODEL_PATH, features_of, statistical_model
+
+# Named by no rule or lexicon.
+UNNAMED = "something is really wrong, I need help now, I am 30 weeks"
+
+
+def test_the_weights_were_trained_on_the_corpus_as_it_is() -> None:
+    # A labelled line added or changed without `manage.py safety_model_train` fails here.
+    written = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert written["corpus_sha256"] == training_hash(examples=training_examples())
+
+
+def test_training_again_writes_the_same_file(tmp_path) -> None:
+    output = tmp_path / "model.json"
+    call_command("safety_model_train", output=output, stdout=open("/dev/null", "w"))
+    assert output.read_text(encoding="utf-8") == MODEL_PATH.read_text(encoding="utf-8")
+
+
+def test_training_never_sees_a_held_out_message() -> None:
+    trained = {text for text, _ in training_examples()}
+    held_out = [m.text for m in labelled_set_load(part="heldout")] + [m.text for m in corpus_load(part="heldout")]
+    assert held_out and not trained & set(held_out)
+
+
+def test_training_without_scikit_learn_says_how_to_install_it(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    with pytest.raises(CommandError, match="requirements-dev.txt"):
+        call_command("safety_model_train", output="/dev/null")
+
+
+def test_a_message_no_rule_names_is_raised_by_the_statistical_layer() -> None:
+    assert not message_classify(text=UNNAMED, layers=HAND_WRITTEN_LAYERS).is_emergency
+    classification = message_classify(text=UNNAMED)
+    assert classification.is_emergency
+    assert classification.emergency_signs == (RESEMBLES_EMERGENCY,)
+    assert statistical_model().probability(text=UNNAMED) >= statistical_model().threshold
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what time should we start the bath and bedtime routine",
+        "is it ok to eat brie at 20 weeks",
+        "my baby is 3 weeks old and feeds every 2 hours, is that normal",
+    ],
+)
+def test_an_everyday_question_stays_below_the_threshold(text: str) -> None:
+    assert statistical_model().probability(text=text) < statistical_model().threshold
+    assert not message_classify(text=text).is_emergency
+
+
+def test_it_is_asked_only_when_the_other_layers_found_nothing() -> None:
+    classification = message_classify(text="the bleeding won't stop, I'm soaking a pad every hour")
+    assert classification.is_emergency
+    assert RESEMBLES_EMERGENCY not in classification.emergency_signs
+
+
+def test_it_reads_words_and_neighbouring_pairs() -> None:
+    assert features_of("baby not breathing") == {"baby", "not", "breathing", "baby not", "not breathing"}
