@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from chats.safety.lexicons import lexicon_signs, someone_else_named
+from chats.safety.lexicons import lexicon_signs, mention_in_scope, someone_else_named
 from chats.safety.measurements import readings_find
 from chats.safety.statistical import statistical_emergency
 
@@ -1495,6 +1495,16 @@ def _rule_fires(rule: _Rule, message: _Message, match: re.Match[str]) -> bool:
         return False
     # Someone else's sign ("my husband has chest pain"), as the lexicons' context reads it.
     if someone_else_named(before=message.text[sentence_start:start]):
+        return False
+    # One that is over ("had a bleed at 20 weeks, nothing since"), asked about in case or for
+    # knowledge, or a figure of speech, as the lexicons' context (ConText) reads it; unless the
+    # sentence goes on to say it is happening now ("earlier it was a little, now it's running down").
+    if not message.search(_HISTORY_RESET, end, sentence_end) and not mention_in_scope(
+        sentence=message.text[sentence_start:sentence_end],
+        start=start - sentence_start,
+        end=end - sentence_start,
+        sign=rule.sign,
+    ):
         return False
     if rule.strength == _WEAK and not any(
         message.search(phrases, sentence_start, sentence_end) for phrases in rule.severity

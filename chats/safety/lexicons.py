@@ -201,12 +201,18 @@ def someone_else_named(*, before: str) -> bool:
     return _someone_else(context(), re.split(r"[,|]", before)[-1])
 
 
-def _in_scope(triggers: Context, sentence: str, match: re.Match, sign: str) -> bool:
-    clause = _clause_before(sentence, match.start())
+def mention_in_scope(*, sentence: str, start: int, end: int, sign: str) -> bool:
+    """Whether a mention of a sign at sentence[start:end] is the writer's or a baby's, happening now:
+    for the phrase rules' matches, read with the lexicons' triggers."""
+    return _in_scope(context(), sentence, start, end, sign)
+
+
+def _in_scope(triggers: Context, sentence: str, start: int, end: int, sign: str) -> bool:
+    clause = _clause_before(sentence, start)
     words = clause.split()
     before, near = " ".join(words[-TRIGGER_WORDS:]), " ".join(words[-NEAR_WORDS:])
     # After a mention, across commas: "se puso morado, lo revisaron y dijeron que fue reflujo".
-    after = " ".join(sentence[match.end() :].split()[:TRIGGER_WORDS])
+    after = " ".join(sentence[end:].split()[:TRIGGER_WORDS])
     terminators = triggers.terminators
     if _reached(triggers.negated, terminators, before, before=True):
         return False
@@ -221,7 +227,7 @@ def _in_scope(triggers: Context, sentence: str, match: re.Match, sign: str) -> b
         return False
     if _reached(triggers.over_after, terminators, after, before=False):
         return False
-    if triggers.idiom is not None and triggers.idiom.search(f"{before} {match.group()} {after}"):
+    if triggers.idiom is not None and triggers.idiom.search(f"{before} {sentence[start:end]} {after}"):
         return False
     if sign == "bleeding" and triggers.mild is not None and triggers.mild.search(f"{before} {after}"):
         return False
@@ -236,7 +242,7 @@ def lexicon_signs(*, text: str) -> set[str]:
     index = lexicon()
     for sentence in sentences_split(normalised):
         for sign, match in _mentions(index, sentence):
-            if sign not in found and _in_scope(triggers, sentence, match, sign):
+            if sign not in found and _in_scope(triggers, sentence, match.start(), match.end(), sign):
                 found.add(sign)
     # Waters breaking at term are labour, not a warning sign (unless they are green or brown).
     weeks = gestation_weeks(text=normalised)

@@ -24,6 +24,8 @@ EMERGENCIES = [
     ("my 3 week old is floppy and we cannot wake her", "newborn_floppy"),
     ("my newborn has not fed since this morning and is so sleepy", "newborn_feeding"),
     ("my baby was born yesterday and his face is already yellow", "newborn_jaundice"),
+    # Told as over, then said to be happening now.
+    ("the bleeding was light yesterday but now it is pouring out, 30 weeks", "bleeding"),
     # Named by no rule or lexicon, but worded like the emergencies the statistical layer learnt.
     ("something is really wrong, I need help now, I am 30 weeks", "resembles_emergency"),
     ("is it normal to have a bad headache and blurry vision at 34 weeks?", "headache"),
@@ -94,6 +96,8 @@ EMERGENCIES = [
 # The issue's own examples first: negated signs, general questions, mild and normal
 # symptoms, figures of speech, someone else's history.
 NOT_EMERGENCIES = [
+    # Over, as the lexicons' context reads a phrase rule's match.
+    "my chest pain on Monday was checked at A&E and it was reflux, all fine since",
     "is light spotting normal at 6 weeks?",
     "I'm not bleeding, just cramps like a period",
     "what are the signs of preeclampsia?",
