@@ -16,10 +16,10 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 
-from chats.safety.lexicons import lexicon_signs, mention_in_scope, someone_else_named
+from chats.safety.lexicons import lexicon_read, mention_in_scope, someone_else_named
 from chats.safety.measurements import readings_find
 from chats.safety.statistical import statistical_emergency
 
@@ -72,6 +72,9 @@ MENTAL_HEALTH_SIGNS = frozenset({"self_harm", "psychosis"})
 class Classification:
     detected_categories: tuple[str, ...] = ()
     emergency_signs: tuple[str, ...] = ()
+    # Whether the statistical layer was, or with every layer would have been, asked: how the
+    # classification was reached, not part of what it says.
+    statistical_consulted: bool = field(default=False, compare=False)
 
     @property
     def primary_category(self) -> str | None:
@@ -1479,7 +1482,9 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 
-def _rule_fires(rule: _Rule, message: _Message, match: re.Match[str]) -> bool:
+def _rule_in_context(rule: _Rule, message: _Message, match: re.Match[str]) -> bool:
+    """Whether a rule's match is the writer's or a baby's sign, happening now: not negated, not
+    about something else, not a general question, not past, not someone else's."""
     start, end = match.span()
     if message.negated(start):
         return False
@@ -1506,6 +1511,13 @@ def _rule_fires(rule: _Rule, message: _Message, match: re.Match[str]) -> bool:
         sign=rule.sign,
     ):
         return False
+    return True
+
+
+def _rule_severe(rule: _Rule, message: _Message, match: re.Match[str]) -> bool:
+    """Whether a match in context is severe enough for its rule to fire."""
+    start, end = match.span()
+    sentence_start, sentence_end = message.sentence(start, end)
     if rule.strength == _WEAK and not any(
         message.search(phrases, sentence_start, sentence_end) for phrases in rule.severity
     ):
@@ -1933,6 +1945,19 @@ HAND_WRITTEN_LAYERS: tuple[str, ...] = ("rules", "measurements", "lexicons")
 LAYERS: tuple[str, ...] = (*HAND_WRITTEN_LAYERS, "statistical")
 
 
+def statistical_consulted(*, signs: Collection[str], categories: Collection[str], set_aside: bool) -> bool:
+    """Whether the statistical layer is asked, given what the hand-written layers found.
+
+    Not when they found a sign, nor when they read one and set it aside (negated, over, asked
+    about, someone else's: the layer knows words, not whose they are or when), nor when they read
+    the message as a mental-health concern: low mood, anxiety and tears after a birth share much
+    of their wording with the crises the layer learnt from, while a crisis is what the self-harm
+    rules name. On the tuning parts hardly any message read so was an emergency, and the layer
+    raised many that were not.
+    """
+    return not signs and not set_aside and "mental_health" not in categories
+
+
 def message_classify(*, text: str, layers: tuple[str, ...] = LAYERS) -> Classification:
     """Safety categories and emergency signs of one message, most serious first.
 
@@ -1940,19 +1965,29 @@ def message_classify(*, text: str, layers: tuple[str, ...] = LAYERS) -> Classifi
     """
     message = _Message(text)
     signs: set[str] = set()
+    # Whether a layer read a sign and set it aside as negated, past, asked about or someone else's.
+    set_aside = False
     if "rules" in layers:
         for rule in _RULES:
-            if rule.sign not in signs and any(
-                _rule_fires(rule, message, match) for match in message.matches(rule.phrases)
-            ):
-                signs.add(rule.sign)
+            if rule.sign in signs:
+                continue
+            for match in message.matches(rule.phrases):
+                if not _rule_in_context(rule, message, match):
+                    set_aside = True
+                elif _rule_severe(rule, message, match):
+                    signs.add(rule.sign)
+                    break
     if "measurements" in layers:
         signs.update(reading.sign for reading in readings_find(text=text))
     if "lexicons" in layers:
-        signs.update(lexicon_signs(text=text))
-    if "statistical" in layers and not signs and statistical_emergency(text=text):
-        signs.add(RESEMBLES_EMERGENCY)
+        reading = lexicon_read(text=text)
+        signs.update(reading.signs)
+        set_aside = set_aside or reading.set_aside
     found = {category for category, phrases in _CATEGORIES if message.search(phrases) is not None}
+    consulted = statistical_consulted(signs=signs, categories=found, set_aside=set_aside)
+    if "statistical" in layers and consulted:
+        if statistical_emergency(text=text):
+            signs.add(RESEMBLES_EMERGENCY)
     if signs:
         found.add("emergency")
         if signs & MENTAL_HEALTH_SIGNS:
@@ -1962,4 +1997,5 @@ def message_classify(*, text: str, layers: tuple[str, ...] = LAYERS) -> Classifi
     return Classification(
         detected_categories=tuple(category for category in CATEGORY_ORDER if category in found),
         emergency_signs=tuple(sign for sign in EMERGENCY_SIGNS if sign in signs),
+        statistical_consulted=consulted,
     )

@@ -234,16 +234,28 @@ def _in_scope(triggers: Context, sentence: str, start: int, end: int, sign: str)
     return True
 
 
-def lexicon_signs(*, text: str) -> set[str]:
-    """The warning signs the lexicons find in scope in the message."""
+@dataclass(frozen=True, slots=True)
+class LexiconReading:
+    signs: frozenset[str]
+    # Whether a mention of a sign was read and set aside as out of scope.
+    set_aside: bool
+
+
+def lexicon_read(*, text: str) -> LexiconReading:
+    """The warning signs the lexicons find in scope in the message, and whether any were set aside."""
     normalised = text_normalise(text)
     triggers = context()
     found: set[str] = set()
+    set_aside = False
     index = lexicon()
     for sentence in sentences_split(normalised):
         for sign, match in _mentions(index, sentence):
-            if sign not in found and _in_scope(triggers, sentence, match.start(), match.end(), sign):
+            if sign in found:
+                continue
+            if _in_scope(triggers, sentence, match.start(), match.end(), sign):
                 found.add(sign)
+            else:
+                set_aside = True
     # Waters breaking at term are labour, not a warning sign (unless they are green or brown).
     weeks = gestation_weeks(text=normalised)
     if "fluid_leak" in found and any(week >= TERM_WEEKS for week in weeks):
@@ -251,4 +263,9 @@ def lexicon_signs(*, text: str) -> set[str]:
     # Movements not felt yet are not movements that stopped.
     if "baby_movement" in found and weeks and all(week < MOVEMENTS_WEEKS for week in weeks):
         found.discard("baby_movement")
-    return found
+    return LexiconReading(signs=frozenset(found), set_aside=set_aside)
+
+
+def lexicon_signs(*, text: str) -> set[str]:
+    """The warning signs the lexicons find in scope in the message."""
+    return set(lexicon_read(text=text).signs)

@@ -65,5 +65,27 @@ def test_it_is_asked_only_when_the_other_layers_found_nothing() -> None:
     assert RESEMBLES_EMERGENCY not in classification.emergency_signs
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Read as a mental-health concern without a crisis.
+        "I've felt so low and anxious since the birth",
+        "I cry every day since the baby was born and I feel like a bad mum",
+        # A sign read and set aside: someone else's, over, denied.
+        "my husband has chest pain and says he can't breathe properly",
+        "my chest pain on Monday was checked at A&E and it was reflux, all fine since",
+        "no bleeding, no headache, just tired",
+    ],
+)
+def test_it_is_not_asked_where_the_other_layers_read_the_message_and_judged_it(text: str) -> None:
+    classification = message_classify(text=text)
+    assert not classification.statistical_consulted
+    assert not classification.is_emergency
+
+
+def test_it_is_asked_of_a_message_the_other_layers_found_nothing_in() -> None:
+    assert message_classify(text="what time should we start the bath and bedtime routine").statistical_consulted
+
+
 def test_it_reads_words_and_neighbouring_pairs() -> None:
     assert features_of("baby not breathing") == {"baby", "not", "breathing", "baby not", "not breathing"}
