@@ -38,7 +38,8 @@ class TriageAnswer:
     """A model's second opinion on whether a message describes an emergency."""
 
     emergency: bool
-    # One of the classifier's EMERGENCY_SIGNS when it is an emergency and the model named one.
+    # A warning sign the classifier names (chats.safety.triage.NAMED_SIGNS), when it is an
+    # emergency and the model named one.
     sign: str | None
     model: str
     input_tokens: int
