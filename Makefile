@@ -8,7 +8,7 @@ PORT ?= 8000
 # management commands below too.
 DEV = DEBUG=$${DEBUG:-1}
 
-.PHONY: install run test migrate demo supportuser safety-report
+.PHONY: install run test migrate demo supportuser safety-report safety-model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ supportuser: migrate
 ## The safety classifier's recall and false alarms on its labelled messages.
 safety-report: install
 	$(DEV) $(BIN)/python manage.py safety_report
+
+## Train the safety triage's statistical layer again, after a labelled set changes (a test says when).
+safety-model: install
+	$(DEV) $(BIN)/python manage.py safety_model_train
 
 ## The whole suite on PostgreSQL and Redis (the local ones unless DATABASE_URL / REDIS_URL say otherwise),
 ## after installing the system packages the tests drive and starting the services if they are down.

@@ -15,9 +15,11 @@ UNNAMED = "something is really wrong, I need help now, I am 30 weeks"
 
 
 def test_the_weights_were_trained_on_the_corpus_as_it_is() -> None:
-    # A labelled line added or changed without `manage.py safety_model_train` fails here.
+    # A labelled line added or changed without `make safety-model` fails here.
     written = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-    assert written["corpus_sha256"] == training_hash(examples=training_examples())
+    assert written["corpus_sha256"] == training_hash(examples=training_examples()), (
+        "The labelled sets changed since the statistical layer was trained: run `make safety-model`."
+    )
 
 
 def test_training_again_writes_the_same_file(tmp_path) -> None:
