@@ -2,6 +2,7 @@
 
 import json
 import sys
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -24,7 +25,7 @@ def test_the_weights_were_trained_on_the_corpus_as_it_is() -> None:
 
 def test_training_again_writes_the_same_file(tmp_path) -> None:
     output = tmp_path / "model.json"
-    call_command("safety_model_train", output=output, stdout=open("/dev/null", "w"))
+    call_command("safety_model_train", output=output, stdout=StringIO())
     assert output.read_text(encoding="utf-8") == MODEL_PATH.read_text(encoding="utf-8")
 
 
@@ -37,7 +38,7 @@ def test_training_never_sees_a_held_out_message() -> None:
 def test_training_without_scikit_learn_says_how_to_install_it(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "sklearn", None)
     with pytest.raises(CommandError, match="requirements-dev.txt"):
-        call_command("safety_model_train", output="/dev/null")
+        call_command("safety_model_train", output="/dev/null", stdout=StringIO())
 
 
 def test_a_message_no_rule_names_is_raised_by_the_statistical_layer() -> None:
