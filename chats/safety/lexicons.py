@@ -264,8 +264,3 @@ def lexicon_read(*, text: str) -> LexiconReading:
     if "baby_movement" in found and weeks and all(week < MOVEMENTS_WEEKS for week in weeks):
         found.discard("baby_movement")
     return LexiconReading(signs=frozenset(found), set_aside=set_aside)
-
-
-def lexicon_signs(*, text: str) -> set[str]:
-    """The warning signs the lexicons find in scope in the message."""
-    return set(lexicon_read(text=text).signs)

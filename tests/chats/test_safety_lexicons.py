@@ -5,7 +5,7 @@ import tomllib
 import pytest
 
 from chats.safety.classifier import EMERGENCY_SIGNS, message_classify
-from chats.safety.lexicons import LEXICON_DIR, lexicon_signs
+from chats.safety.lexicons import LEXICON_DIR, lexicon_read
 from chats.safety.notices import SIGN_DESCRIPTIONS, safety_instructions_build
 
 
@@ -56,7 +56,7 @@ from chats.safety.notices import SIGN_DESCRIPTIONS, safety_instructions_build
     ],
 )
 def test_a_sign_named_in_another_language_is_found(text: str, sign: str) -> None:
-    assert sign in lexicon_signs(text=text)
+    assert sign in lexicon_read(text=text).signs
 
 
 @pytest.mark.parametrize(
@@ -96,15 +96,15 @@ def test_a_sign_named_in_another_language_is_found(text: str, sign: str) -> None
     ],
 )
 def test_a_mention_out_of_scope_is_not_a_sign(text: str) -> None:
-    assert lexicon_signs(text=text) == set()
+    assert lexicon_read(text=text).signs == set()
 
 
 def test_someone_named_only_as_saying_it_does_not_take_the_sign_away() -> None:
-    assert "breathing" in lexicon_signs(text="mi mamá dice que el bebé tiene los labios morados")
+    assert "breathing" in lexicon_read(text="mi mamá dice que el bebé tiene los labios morados").signs
 
 
 def test_a_terminator_ends_a_triggers_reach() -> None:
-    assert "bleeding" in lexicon_signs(text="ayer no tenía nada pero ahora estoy sangrando mucho")
+    assert "bleeding" in lexicon_read(text="ayer no tenía nada pero ahora estoy sangrando mucho").signs
 
 
 def test_every_sign_a_lexicon_names_is_one_the_classifier_reports() -> None:

@@ -68,11 +68,11 @@ class Command(BaseCommand):
                     [f"[{m.kind} {m.language} {m.style}] {m.text}" for m in report.false_alarm_messages],
                 )
 
-    def _headline_write(self, title: str, report: Rates) -> None:
+    def _headline_write(self, title: str, report: Rates, *, trained_on: bool) -> None:
         write = self.stdout.write
         detected, others = _percent(report.emergencies_detected, report.emergencies), report.non_emergencies
         write(f"{title}: {report.emergencies + others} messages")
-        if title.endswith("tuning"):
+        if trained_on:
             write(TRAINED_ON)
         write(f"  {'emergency recall':<24}{detected}   target >= {RECALL_TARGET:.0%}")
         write(f"  {'false alarms':<24}{_percent(report.false_alarms, others)}   target <= {FALSE_ALARM_TARGET:.0%}")
@@ -84,13 +84,13 @@ class Command(BaseCommand):
 
     def _authored_write(self, report: PartReport) -> None:
         total = report.emergencies + report.non_emergencies
-        self._headline_write(f"authored {report.part}", report)
+        self._headline_write(f"authored {report.part}", report, trained_on=report.part == "tuning")
         self.stdout.write(f"  {'primary category agrees':<24}{_percent(report.primary_agreements, total)}")
         self._tallies_write("recall by sign", report.signs)
         self.stdout.write("")
 
     def _corpus_write(self, report: CorpusReport) -> None:
-        self._headline_write(f"independent {report.part}", report)
+        self._headline_write(f"independent {report.part}", report, trained_on=report.part == "tuning")
         for tag, tallies in report.recall_by.items():
             self._tallies_write(f"recall by {tag}", tallies)
         for tag, tallies in report.false_alarms_by.items():
