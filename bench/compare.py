@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bench import harness
 from bench.sse import EMPTY, Figures, Target
 
-SERVERS = ("nora", "baseline")
+SERVERS = ("nora", "baseline")  # and "before", a second Nora tree, with --before
 USER_PREFIX = "load"
 
 
@@ -94,10 +94,11 @@ def alternate(
 def server_start(server: str, *, args, anthropic_url: str, deepgram_url: str = "") -> harness.Process:
     if server == "baseline":
         return harness.baseline_start(anthropic_url=anthropic_url)
+    tree = args.before if server == "before" else args.tree
     env = harness.nora_env(
-        tree=args.tree, anthropic_url=anthropic_url, deepgram_url=deepgram_url, extra=harness.extra_env(args.env)
+        tree=tree, anthropic_url=anthropic_url, deepgram_url=deepgram_url, extra=harness.extra_env(args.env)
     )
-    return harness.nora_start(tree=args.tree, env=env)
+    return harness.nora_start(tree=tree, env=env, name=server)
 
 
 def warm_up(session: Session, *, clients: int, streams: int, smoke: bool = False) -> None:

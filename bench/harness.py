@@ -209,11 +209,11 @@ def nora_env(*, tree: Path, anthropic_url: str = "", deepgram_url: str = "", ext
     return env
 
 
-def nora_start(*, tree: Path, env: dict[str, str]) -> Process:
+def nora_start(*, tree: Path, env: dict[str, str], name: str = "nora") -> Process:
     port = free_port()
     argv = [str(BIN / "daphne"), "--bind", HOST, "--port", str(port), "nora.asgi:application"]
-    popen, log_path = _spawn("nora", argv, cwd=tree, env=env, core=SERVER_CORE)
-    process = Process("nora", popen, f"http://{HOST}:{port}", log_path)
+    popen, log_path = _spawn(name, argv, cwd=tree, env=env, core=SERVER_CORE)
+    process = Process(name, popen, f"http://{HOST}:{port}", log_path)
     _wait_ready(process, lambda: _http_ok(process.url))
     return process
 
@@ -404,6 +404,10 @@ def common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smoke", action="store_true", help="a few seconds at tiny sizes, for CI")
     parser.add_argument("--runs", type=int, default=3, help="runs per server, alternating Nora and the baseline")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the Nora source tree daphne runs (default: this one)")
+    parser.add_argument(
+        "--before", type=Path, default=None, metavar="DIR",
+        help="a second Nora tree (e.g. a snapshot of the commit before a change), run as 'before' in turn with --tree",
+    )
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="extra setting for Nora")
     parser.add_argument("--profile", default=None, metavar="FILE",
@@ -411,19 +415,22 @@ def common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile-seconds", type=float, default=20.0)
     parser.add_argument("--profile-delay", type=float, default=10.0, help="seconds after the server's start")
     parser.add_argument(
-        "--servers", nargs="+", choices=["nora", "baseline"], default=None,
+        "--servers", nargs="+", choices=["nora", "before", "baseline"], default=None,
         help="which servers to run (default: both, or Nora alone where FastAPI is not installed)",
     )
 
 
 def servers(args: argparse.Namespace) -> list[str]:
     if args.servers:
-        return list(args.servers)
-    import importlib.util
+        chosen = list(args.servers)
+    else:
+        import importlib.util
 
-    if importlib.util.find_spec("fastapi") is None or importlib.util.find_spec("uvicorn") is None:
-        return ["nora"]
-    return ["nora", "baseline"]
+        baseline = importlib.util.find_spec("fastapi") is not None and importlib.util.find_spec("uvicorn") is not None
+        chosen = ["nora", "baseline"] if baseline else ["nora"]
+    if getattr(args, "before", None) is not None and "before" not in chosen:
+        chosen.insert(1, "before")
+    return chosen
 
 
 def extra_env(pairs: Sequence[str]) -> dict[str, str]:
