@@ -1,12 +1,18 @@
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import User
-from nora.errors import NotFoundError
+from nora.errors import NOT_AUTHENTICATED, NotAuthenticatedError, NotFoundError
 
 from .models import Conversation, Message
+
+# How many earlier messages a turn reads: the most its prompt can hold.
+HISTORY_MESSAGES = 200
 
 
 def conversation_list(*, user: User) -> QuerySet[Conversation]:
@@ -43,6 +49,65 @@ def message_history(*, conversation: Conversation, limit: int) -> list[HistoryMe
     newest_first = message_list(conversation=conversation).reverse()
     rows = list(newest_first.values_list("sender", "message", "status", "updated_at")[:limit])
     return [HistoryMessage(*row) for row in reversed(rows)]
+
+
+def stale_cutoff() -> datetime:
+    """A streaming reply not saved since then has lost its generator."""
+    return timezone.now() - timedelta(seconds=settings.NORA_REPLY_STALE_SECONDS)
+
+
+@dataclass(frozen=True, slots=True)
+class PromptContext:
+    """What the model is told for a turn's reply, read before the turn is saved."""
+
+    # With its user (`conversation.user`): their profile shapes the prompt and the notice.
+    conversation: Conversation
+    personality: str
+    # The conversation's last HISTORY_MESSAGES messages before this turn, oldest first.
+    earlier: list[HistoryMessage]
+    # What the user just said.
+    said: HistoryMessage
+
+    @property
+    def history(self) -> list[HistoryMessage]:
+        """The messages the prompt is built from, oldest first, ending with the new one."""
+        return [*self.earlier[1 - HISTORY_MESSAGES :], self.said]
+
+    @property
+    def whole_conversation(self) -> bool:
+        """Whether `earlier` holds every message of the conversation: fewer than the limit were read."""
+        return len(self.earlier) < HISTORY_MESSAGES
+
+    @property
+    def reply_live(self) -> bool:
+        """Whether another reply in the conversation is being generated (its generator still saves it)."""
+        cutoff = stale_cutoff()
+        return any(m.status == Message.Status.STREAMING and m.updated_at >= cutoff for m in self.earlier)
+
+
+def prompt_context_read(*, user_id, conversation_id, text: str, personality: str | None) -> PromptContext:
+    """The context of a new turn in the user's conversation, `text` being what they just said.
+
+    The user is read with the conversation: an access token is checked without the database,
+    and a user deleted or deactivated since fails here with 401.
+    """
+    try:
+        # get(), not first(): an id matches one row, and ordering it is work for nothing.
+        conversation = Conversation.objects.select_related("user").get(
+            user_id=user_id, user__is_active=True, id=conversation_id
+        )
+    except Conversation.DoesNotExist:
+        if not User.objects.filter(id=user_id, is_active=True).exists():
+            raise NotAuthenticatedError(NOT_AUTHENTICATED) from None
+        raise NotFoundError("Conversation not found.") from None
+    return PromptContext(
+        conversation=conversation,
+        personality=personality or conversation.personality,
+        earlier=message_history(conversation=conversation, limit=HISTORY_MESSAGES),
+        said=HistoryMessage(
+            sender=Message.Sender.USER, message=text, status=Message.Status.COMPLETE, updated_at=timezone.now()
+        ),
+    )
 
 
 def reply_in_progress(*, conversation: Conversation) -> bool:

@@ -5,26 +5,24 @@ only places that turn's rows are written.
 """
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from nora.errors import NOT_AUTHENTICATED, ConflictError, NotAuthenticatedError, NotFoundError
+from nora.errors import ConflictError, NotFoundError
 from nora.expressions import ValueByPrimaryKey
 
 from . import selectors
 from .models import Conversation, Message
 from .personalities import PERSONALITIES
-from .safety.classifier import Classification
-from .safety.notices import safety_texts_build
+from .safety.notices import SafetyDecision
 
 REPLY_IN_PROGRESS = "A reply is already being generated"
-HISTORY_MESSAGES = 200
 
 
 def conversation_create(*, user: User, personality: str | None = None) -> Conversation:
@@ -50,14 +48,10 @@ def conversation_title_replace(*, conversation_id, expected: str, title: str) ->
     return bool(Conversation.objects.filter(id=conversation_id, title=expected).update(title=title))
 
 
-def _stale_cutoff() -> datetime:
-    return timezone.now() - timedelta(seconds=settings.NORA_REPLY_STALE_SECONDS)
-
-
 def replies_recover_stale(*, conversation_id) -> int:
     """Mark replies whose generator died (no progress saved for a while) as incomplete."""
     return Message.objects.filter(
-        conversation_id=conversation_id, status=Message.Status.STREAMING, updated_at__lt=_stale_cutoff()
+        conversation_id=conversation_id, status=Message.Status.STREAMING, updated_at__lt=selectors.stale_cutoff()
     ).update(status=Message.Status.INCOMPLETE, updated_at=timezone.now())
 
 
@@ -67,7 +61,7 @@ def replies_shown_recover_stale(*, messages: Sequence[Message]) -> None:
     Only a page that shows a streaming reply is checked, so reading a conversation usually
     writes nothing; a dead reply on a page nobody reads is recovered by the next turn.
     """
-    cutoff = _stale_cutoff()
+    cutoff = selectors.stale_cutoff()
     for message in messages:
         if message.status != Message.Status.STREAMING or message.updated_at >= cutoff:
             continue
@@ -89,7 +83,8 @@ def title_fallback_make(*, text: str) -> str:
     return title[:1].upper() + title[1:] if title else "New conversation"
 
 
-def _user_message_build(*, conversation: Conversation, text: str, source: str, categories: list[str]) -> Message:
+def _user_message_build(*, conversation: Conversation, text: str, source: str, safety: SafetyDecision) -> Message:
+    categories = safety.categories
     return Message(
         conversation=conversation,
         sender=Message.Sender.USER,
@@ -100,54 +95,33 @@ def _user_message_build(*, conversation: Conversation, text: str, source: str, c
     )
 
 
-def _user_message_create(*, conversation: Conversation, text: str, source: str, categories: list[str]) -> Message:
-    message = _user_message_build(conversation=conversation, text=text, source=source, categories=categories)
-    message.save(force_insert=True)
-    return message
-
-
-def _reply_streaming(*, messages: Sequence[selectors.HistoryMessage]) -> bool:
-    """Whether a live reply (one whose generator still saves progress) is among the messages."""
-    cutoff = _stale_cutoff()
-    return any(m.status == Message.Status.STREAMING and m.updated_at >= cutoff for m in messages)
-
-
-def _streaming_reply_possible(*, messages: Sequence[selectors.HistoryMessage]) -> bool:
-    """Whether a streaming reply, live or dead, may be in the conversation these messages end.
-
-    Fewer messages than the history's limit are the whole conversation.
-    """
-    return len(messages) >= HISTORY_MESSAGES or any(m.status == Message.Status.STREAMING for m in messages)
+def _streaming_reply_possible(*, context: selectors.PromptContext) -> bool:
+    """Whether a streaming reply, live or dead, was in the conversation when its context was read."""
+    return not context.whole_conversation or any(m.status == Message.Status.STREAMING for m in context.earlier)
 
 
 def _streaming_reply_create(
-    *,
-    conversation: Conversation,
-    conflict_possible: bool,
-    notice: str,
-    source: str,
-    personality: str,
-    categories: list[str],
-    disclaimer,
+    *, conversation: Conversation, conflict_possible: bool, source: str, personality: str, safety: SafetyDecision
 ) -> Message | None:
-    """The turn's empty streaming reply; None while another reply in the conversation is streaming.
+    """The turn's streaming reply, holding the emergency notice if any; None while another reply streams.
 
     A reply whose generator died blocks the next one until it is marked incomplete, which is
     done here, only when it blocks, so a turn's usual path writes nothing it does not need.
-    The caller holds the conversation's row lock, so when it has read the whole conversation
-    and found no streaming reply (`conflict_possible` false), none can appear before this
-    transaction ends: the insert then needs no savepoint, two round trips fewer per turn.
+    When the turn's context showed no streaming reply (`conflict_possible` false) the insert
+    needs no savepoint, two round trips fewer per turn: one started since then fails the whole
+    transaction, and `turn_save` writes the turn again, expecting it.
     """
+    categories = safety.categories
     fields = {
         "conversation": conversation,
         "sender": Message.Sender.AI,
         "status": Message.Status.STREAMING,
-        "message": notice,
+        "message": safety.first_text,
         "source": source,
         "personality": personality,
         "categories": categories,
         "primary_category": categories[0] if categories else "",
-        "disclaimer": disclaimer,
+        "disclaimer": safety.disclaimer,
     }
     if not conflict_possible:
         return Message.objects.create(**fields)
@@ -161,115 +135,120 @@ def _streaming_reply_create(
 
 
 @dataclass(frozen=True, slots=True)
-class TurnRecord:
+class SavedTurn:
+    """A turn's rows as saved: the user's message and the reply that streams into its row."""
+
     conversation: Conversation
     user_message: Message
     reply: Message
-    history: list[selectors.HistoryMessage]
     # Set only on the conversation's first message: the title saved until the model's arrives.
     title_fallback: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class TurnContext:
-    """What the model needs for a turn's reply, known before the turn's rows are written."""
-
-    user: User
-    personality: str
-    history: list[selectors.HistoryMessage]
-
-
-def turn_begin(
+def turn_save(
     *,
-    user_id,
-    conversation_id,
+    context: selectors.PromptContext,
     text: str,
-    personality: str | None,
     source: str,
-    classification: Classification,
+    safety: SafetyDecision,
     keep_user_message_on_conflict: bool = False,
-    context_ready: Callable[[TurnContext], None] | None = None,
-) -> TurnRecord:
-    """Save the user's message and an empty streaming reply, in one transaction.
+) -> SavedTurn:
+    """Save the user's message and the reply's streaming row, in one transaction.
 
-    The user is read with the conversation (`record.conversation.user`): an access token is
-    checked without the database, and a user deleted or deactivated since fails here with 401.
-    Their profile decides the language of the reply's emergency notice and disclaimer (else the
-    message's own) and the numbers the notice names.
     The database allows one streaming reply per conversation, so a second turn while a reply is
     being generated (by any server process) fails with 409. Voice keeps what was said even then.
-
-    `context_ready` is called with the reply's context once it is read, before the writes, so
-    the model can be asked while they run; not when a live reply already blocks the turn.
     """
+    conflict_possible = _streaming_reply_possible(context=context)
+    try:
+        return _turn_insert(
+            context=context,
+            text=text,
+            source=source,
+            safety=safety,
+            conflict_possible=conflict_possible,
+            keep_user_message_on_conflict=keep_user_message_on_conflict,
+        )
+    except IntegrityError:
+        if conflict_possible:
+            raise
+        # A reply was started after the context was read: write the turn again, ready for it.
+        return _turn_insert(
+            context=context,
+            text=text,
+            source=source,
+            safety=safety,
+            conflict_possible=True,
+            keep_user_message_on_conflict=keep_user_message_on_conflict,
+        )
+
+
+def _turn_insert(
+    *,
+    context: selectors.PromptContext,
+    text: str,
+    source: str,
+    safety: SafetyDecision,
+    conflict_possible: bool,
+    keep_user_message_on_conflict: bool,
+) -> SavedTurn:
+    conversation = context.conversation
     with transaction.atomic():
-        try:
-            # get(), not first(): an id matches one row, and ordering it cost a fifth of
-            # building this query, which sits before the model is asked.
-            conversation = (
-                Conversation.objects.select_for_update(of=("self",))
-                .select_related("user")
-                .get(user_id=user_id, user__is_active=True, id=conversation_id)
-            )
-        except Conversation.DoesNotExist:
-            if not User.objects.filter(id=user_id, is_active=True).exists():
-                raise NotAuthenticatedError(NOT_AUTHENTICATED) from None
-            raise NotFoundError("Conversation not found.") from None
-        personality = personality or conversation.personality
-        categories = list(classification.detected_categories)
-        primary = categories[0] if categories else ""
-        profile = conversation.user
-        safety = safety_texts_build(
-            classification=classification, text=text, preferred_language=profile.language, country=profile.country
-        )
-        earlier = selectors.message_history(conversation=conversation, limit=HISTORY_MESSAGES)
-        user_message = _user_message_build(conversation=conversation, text=text, source=source, categories=categories)
-        said = selectors.HistoryMessage(
-            sender=user_message.sender, message=text, status=user_message.status, updated_at=timezone.now()
-        )
-        history = [*earlier[1 - HISTORY_MESSAGES :], said]
-        if context_ready is not None and not _reply_streaming(messages=earlier):
-            context_ready(TurnContext(user=conversation.user, personality=personality, history=history))
+        user_message = _user_message_build(conversation=conversation, text=text, source=source, safety=safety)
         user_message.save(force_insert=True)
         reply = _streaming_reply_create(
             conversation=conversation,
-            conflict_possible=_streaming_reply_possible(messages=earlier),
-            notice=safety.first_text,
+            conflict_possible=conflict_possible,
             source=source,
-            personality=personality,
-            categories=categories,
-            disclaimer=safety.disclaimer,
+            personality=context.personality,
+            safety=safety,
         )
         conflict = reply is None
         if conflict and not keep_user_message_on_conflict:
             transaction.set_rollback(True)
-        title_fallback = None
-        conversation.personality = personality
-        conversation.last_activity_at = timezone.now()
-        conversation.has_emergency = conversation.has_emergency or primary == "emergency"
-        if conversation.title is None:
-            title_fallback = conversation.title = title_fallback_make(text=text)
-        if not conflict or keep_user_message_on_conflict:
-            conversation.save(update_fields=["personality", "last_activity_at", "has_emergency", "title"])
+        else:
+            title_fallback = title_fallback_make(text=text) if conversation.title is None else None
+            _conversation_touch(
+                conversation=conversation, safety=safety, personality=context.personality, title_fallback=title_fallback
+            )
     if conflict:
         raise ConflictError(REPLY_IN_PROGRESS)
-    return TurnRecord(
-        conversation=conversation,
-        user_message=user_message,
-        reply=reply,
-        history=history,
-        title_fallback=title_fallback,
-    )
+    return SavedTurn(conversation=conversation, user_message=user_message, reply=reply, title_fallback=title_fallback)
 
 
-def message_user_record(*, user: User, conversation_id, text: str, source: str, categories: list[str]) -> Message:
+def _conversation_touch(
+    *,
+    conversation: Conversation,
+    safety: SafetyDecision,
+    personality: str | None = None,
+    title_fallback: str | None = None,
+) -> None:
+    """A turn's mark on its conversation: activity, the personality it used, the emergency flag, a first title.
+
+    One statement, which keeps what others wrote since the conversation was read: an emergency
+    flag is only ever set, and a title the user gave meanwhile is not replaced by the fallback.
+    """
+    now = timezone.now()
+    fields = {"last_activity_at": now}
+    conversation.last_activity_at = now
+    if personality is not None:
+        fields["personality"] = conversation.personality = personality
+    if safety.is_emergency:
+        fields["has_emergency"] = conversation.has_emergency = True
+    if title_fallback is not None:
+        fields["title"] = Coalesce("title", Value(title_fallback))
+        conversation.title = title_fallback
+    Conversation.objects.filter(id=conversation.id).update(**fields)
+
+
+def message_user_record(*, user: User, conversation_id, text: str, source: str, safety: SafetyDecision) -> Message:
+    """Save words the user said outside a turn (a socket closed mid-utterance); no reply is started."""
     conversation = Conversation.objects.filter(user=user, id=conversation_id).first()
     if conversation is None:
         raise NotFoundError("Conversation not found.")
-    message = _user_message_create(conversation=conversation, text=text, source=source, categories=categories)
-    Conversation.objects.filter(id=conversation.id).update(
-        last_activity_at=timezone.now(), has_emergency=conversation.has_emergency or "emergency" in categories
-    )
+    with transaction.atomic():
+        message = _user_message_build(conversation=conversation, text=text, source=source, safety=safety)
+        message.save(force_insert=True)
+        _conversation_touch(conversation=conversation, safety=safety)
     return message
 
 
@@ -306,14 +285,6 @@ class TriageOutcome:
         return self.verdict == Message.TriageVerdict.EMERGENCY
 
 
-@dataclass(frozen=True, slots=True)
-class EmergencyRaise:
-    """A turn the triage raised to an emergency after its rows were written."""
-
-    categories: list[str]
-    disclaimer: dict | None
-
-
 def reply_finish(
     *,
     reply_id,
@@ -325,9 +296,12 @@ def reply_finish(
     output_tokens=None,
     user_message_id=None,
     triage: TriageOutcome | None = None,
-    raised: EmergencyRaise | None = None,
+    raised: SafetyDecision | None = None,
 ) -> None:
-    """Save a reply's final state, and what its turn's triage found on the user's message."""
+    """Save a reply's final state, and what its turn's triage found on the user's message.
+
+    `raised` is the turn's decision once the triage made it an emergency after the rows were written.
+    """
     now = timezone.now()
     reply_fields = {}
     if raised is not None:
@@ -354,5 +328,5 @@ def reply_finish(
         if raised is not None:
             triage_fields |= {"categories": raised.categories, "primary_category": raised.categories[0]}
         Message.objects.filter(id=user_message_id).update(**triage_fields)
-    conversation_fields = {"has_emergency": True} if raised is not None else {}
+    conversation_fields = {"has_emergency": True} if raised is not None and raised.is_emergency else {}
     Conversation.objects.filter(id=conversation_id).update(last_activity_at=now, **conversation_fields)

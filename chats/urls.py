@@ -3,7 +3,7 @@ from django.urls import re_path
 from nora.routers import UUID_PATTERN, OptionalSlashRouter
 
 from .apis import ConversationViewSet, PersonalityViewSet
-from .views import message_stream
+from .streams import message_stream
 
 router = OptionalSlashRouter()
 router.register("chats", ConversationViewSet, basename="chat")

@@ -20,12 +20,12 @@ from django.conf import settings
 
 from accounts.middleware import AUTH_REQUIRED
 from chats.engine.replies import (
+    LiveReply,
     ReplyChunk,
     ReplyDone,
     ReplyFailed,
     ReplyStart,
-    ReplyTurn,
-    reply_begin,
+    turn_start,
     utterance_record,
 )
 from chats.models import Message
@@ -62,7 +62,7 @@ class VoiceConsumer(AsyncWebsocketConsumer):
     holds_socket_slot = False
     listening: TranscriptionSession | None = None
     turn_task: asyncio.Task | None = None
-    reply: ReplyTurn | None = None
+    reply: LiveReply | None = None
 
     async def connect(self) -> None:
         self.utterance_started = 0.0
@@ -104,8 +104,8 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         """Save what was said and answered so far, and leave no task running."""
         self.closed = True
         if self.listening is not None:
-            session, self.listening = self.listening, None
-            await self._utterance_keep(session)
+            transcription, self.listening = self.listening, None
+            await self._utterance_keep(transcription)
         if self.reply is not None:
             self.reply.interrupt(status=Message.Status.INCOMPLETE)
         if self.turn_task is not None and not self.turn_task.done():
@@ -230,21 +230,21 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         if self.listening is None:
             await self.error("Send start_talking before stop_talking.")
             return
-        session, self.listening = self.listening, None
-        self.turn_task = asyncio.create_task(self._turn(session))
+        transcription, self.listening = self.listening, None
+        self.turn_task = asyncio.create_task(self._turn(transcription))
 
     # A spoken turn -----------------------------------------------------------------------
 
-    async def _turn(self, session: TranscriptionSession) -> None:
+    async def _turn(self, transcription: TranscriptionSession) -> None:
         try:
-            text = (await session.transcript_finish()).strip()
+            text = (await transcription.transcript_finish()).strip()
         except SpeechToTextError as error:
             PROVIDER_ERRORS.labels("stt", error.code).inc()
             await self.error(error.message)
             return
         finally:
             # Closing waits for the provider's goodbye; the reply need not wait for it.
-            closing = asyncio.create_task(session.close())
+            closing = asyncio.create_task(transcription.close())
             self.closing.add(closing)
             closing.add_done_callback(self.closing.discard)
         if not text:
@@ -252,7 +252,7 @@ class VoiceConsumer(AsyncWebsocketConsumer):
             return
         await self.send_json({"type": "final_transcript", "text": text})
         try:
-            turn = await reply_begin(
+            reply = await turn_start(
                 user_id=self.user.id,
                 conversation_id=self.conversation_id,
                 text=text,
@@ -263,18 +263,18 @@ class VoiceConsumer(AsyncWebsocketConsumer):
         except ApplicationError as error:
             await self.error(error.message)
             return
-        self.reply = turn
+        self.reply = reply
         try:
-            await self._reply_forward(turn)
+            await self._reply_forward(reply)
         finally:
-            if self.reply is turn:
+            if self.reply is reply:
                 self.reply = None
 
-    async def _reply_forward(self, turn: ReplyTurn) -> None:
+    async def _reply_forward(self, reply: LiveReply) -> None:
         # A first message's title goes out once, as the reply ends: the model's if it is ready
         # by then (`done` carries one that came after `start`), else the one `start` had.
         title = None
-        async for event in turn.events():
+        async for event in reply.events():
             if isinstance(event, ReplyStart):
                 title = event.title
             elif isinstance(event, ReplyChunk):
@@ -293,14 +293,14 @@ class VoiceConsumer(AsyncWebsocketConsumer):
                     await self.send_json({"type": "title", "text": title})
                 await self.error(event.message)
 
-    async def _utterance_keep(self, session: TranscriptionSession) -> None:
+    async def _utterance_keep(self, transcription: TranscriptionSession) -> None:
         """The socket closed mid-utterance: save what was said, without starting a reply."""
         try:
-            text = (await session.transcript_finish()).strip()
+            text = (await transcription.transcript_finish()).strip()
         except SpeechToTextError:
             text = ""
         finally:
-            await session.close()
+            await transcription.close()
         if text:
             await utterance_record(user=self.user, conversation_id=self.conversation_id, text=text)
 

@@ -10,7 +10,7 @@ from chats.models import Message
 from chats.personalities import PERSONALITIES
 from chats.selectors import HistoryMessage
 
-from .providers import Turn
+from .providers import PromptMessage
 
 NORA_BASE_PROMPT = (
     "You are Nora, a companion for people who are pregnant, trying to conceive, or caring for a "
@@ -43,21 +43,23 @@ def system_prompt_build(*, personality: str, user: User, safety_instructions: st
     return "\n\n".join(parts)
 
 
-def history_build(*, messages: Sequence[HistoryMessage], budget_chars: int) -> list[Turn]:
-    """Earlier turns, newest kept first until the budget runs out, in the order the API expects.
+def prompt_messages_build(*, history: Sequence[HistoryMessage], budget_chars: int) -> list[PromptMessage]:
+    """The conversation as the model is sent it: newest kept first until the budget runs out,
+    in the order the API expects.
 
-    `messages` are oldest first and end with the user's new message, which is always kept.
+    `history` is oldest first and ends with the user's new message, which is always kept.
     """
-    turns: list[Turn] = []
+    kept: list[PromptMessage] = []
     spent = 0
-    for message in reversed(messages):
+    for message in reversed(history):
         if not message.message:
             continue
-        if turns and spent + len(message.message) > budget_chars:
+        if kept and spent + len(message.message) > budget_chars:
             break
         spent += len(message.message)
-        turns.append(Turn(role="user" if message.sender == Message.Sender.USER else "assistant", text=message.message))
-    turns.reverse()
-    while turns and turns[0].role != "user":
-        turns.pop(0)
-    return turns
+        role = "user" if message.sender == Message.Sender.USER else "assistant"
+        kept.append(PromptMessage(role=role, text=message.message))
+    kept.reverse()
+    while kept and kept[0].role != "user":
+        kept.pop(0)
+    return kept

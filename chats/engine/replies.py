@@ -1,8 +1,9 @@
 """The reply engine: one turn of a conversation, from the user's words to a saved reply.
 
 It knows nothing about HTTP or sockets. The SSE view and the voice consumer both start a
-turn with `reply_begin` and read its events; the generation runs in a task of its own, so a
-reply outlives the request that asked for it and is saved even if nobody is listening.
+turn with `turn_start` and read the events of the live reply it returns; the generation runs
+in a task of its own, so a reply outlives the request that asked for it and is saved even if
+nobody is listening.
 """
 
 import asyncio
@@ -21,18 +22,17 @@ from django.conf import settings
 from django.db import DatabaseError
 
 from accounts.models import User
-from chats import quotas, services
+from chats import quotas, selectors, services
 from chats.models import Message
-from chats.safety.classifier import Classification, message_classify
-from chats.safety.notices import safety_instructions_build, safety_texts_build
+from chats.safety.classifier import message_classify
+from chats.safety.notices import SafetyDecision, safety_decide
 from chats.safety.triage import classification_raise
 from nora.errors import ServiceUnavailableError, TooManyRequestsError
 from nora.event_loops import PerEventLoop
 from nora.observability import FIRST_CHUNK, PROVIDER_ERRORS, TOKENS, conversation_id_var, request_id_var, user_id_var
 
-from .prompts import history_build, system_prompt_build
-from .providers import ReplyEvent as ProviderEvent
-from .providers import ReplyOpened, ReplyProviderError, ReplyUsage, TextDelta, reply_provider
+from .prompts import prompt_messages_build, system_prompt_build
+from .providers import ModelEvent, ReplyOpened, ReplyProviderError, ReplyUsage, TextDelta, reply_provider
 from .stop_requests import StopSubscription, stop_listener
 from .triage import ModelTriage, triage_wanted
 
@@ -72,7 +72,7 @@ class ReplyFailed:
 ReplyEvent = ReplyStart | ReplyChunk | ReplyDone | ReplyFailed
 
 # Generations in flight in this process; the event loop only keeps weak references to tasks.
-_running: set["ReplyTurn"] = set()
+_running: set["LiveReply"] = set()
 
 
 def _context_fresh(*, user_id, conversation_id) -> contextvars.Context:
@@ -89,39 +89,25 @@ def _context_fresh(*, user_id, conversation_id) -> contextvars.Context:
 
 
 class ModelReply:
-    """The model's reply to a turn, asked for as soon as the turn's context is read.
+    """The model's reply to a turn, asked for as soon as the turn's prompt context is read.
 
     Usually that is while the turn's rows are still being written. Nothing of it is shown
-    before they are saved: the stream's first event waits here until the turn reads it, and
-    a turn that could not be saved discards it.
+    before they are saved: the first event waits here until the live reply reads it, and a
+    turn that could not be saved discards it.
     """
 
-    def __init__(self, *, safety_instructions: str, context: contextvars.Context) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._safety_instructions = safety_instructions
-        self._context = context
-        self._stream: AsyncIterator[ProviderEvent] | None = None
-        self._first: asyncio.Task | None = None
-
-    def context_ready(self, turn_context: services.TurnContext) -> None:
-        """Called on the database's thread; the request is sent from the event loop."""
-        self._loop.call_soon_threadsafe(self.open, turn_context, context=self._context)
-
-    @property
-    def opened(self) -> bool:
-        return self._stream is not None
-
-    def open(self, turn_context: services.TurnContext) -> None:
+    def __init__(self, *, context: selectors.PromptContext, safety: SafetyDecision) -> None:
+        conversation = context.conversation
         system = system_prompt_build(
-            personality=turn_context.personality,
-            user=turn_context.user,
-            safety_instructions=self._safety_instructions,
+            personality=context.personality, user=conversation.user, safety_instructions=safety.instructions
         )
-        turns = history_build(messages=turn_context.history, budget_chars=settings.NORA_HISTORY_MAX_CHARS)
-        stream = reply_provider().reply_stream(system=system, history=turns)
-        self._stream, self._first = stream, asyncio.create_task(anext(stream))
+        messages = prompt_messages_build(history=context.history, budget_chars=settings.NORA_HISTORY_MAX_CHARS)
+        self._stream = reply_provider().reply_stream(system=system, history=messages)
+        self._first = asyncio.create_task(
+            anext(self._stream), context=_context_fresh(user_id=conversation.user_id, conversation_id=conversation.id)
+        )
 
-    async def events(self) -> AsyncIterator[ProviderEvent]:
+    async def events(self) -> AsyncIterator[ModelEvent]:
         try:
             yield await self._first
         except StopAsyncIteration:
@@ -130,8 +116,6 @@ class ModelReply:
             yield event
 
     async def discard(self) -> None:
-        if self._first is None:
-            return
         self._first.cancel()
         await asyncio.wait([self._first])
         if not self._first.cancelled() and self._first.exception() is None:
@@ -150,38 +134,40 @@ def replies_abandon() -> None:
 
     Runs after the event loop has stopped, so plain synchronous ORM calls are safe here.
     """
-    for turn in list(_running):
+    for reply in list(_running):
         try:
-            services.reply_abandon(reply_id=turn.reply_id, text=turn.text)
+            services.reply_abandon(reply_id=reply.reply_id, text=reply.text)
         except Exception:
-            logger.exception("Could not save an abandoned reply", extra={"reply_id": str(turn.reply_id)})
+            logger.exception("Could not save an abandoned reply", extra={"reply_id": str(reply.reply_id)})
 
 
-class ReplyTurn:
+class LiveReply:
     """A reply being generated. Read its events with `events()`; end it early with `interrupt()`."""
 
     def __init__(
         self,
         *,
-        record: services.TurnRecord,
-        classification: Classification,
+        saved: services.SavedTurn,
+        safety: SafetyDecision,
         stop_subscription: StopSubscription | None,
         model: ModelReply | None,
         triage: ModelTriage | None = None,
     ) -> None:
-        self.record = record
-        self.reply_id = record.reply.id
-        self.conversation_id = record.conversation.id
-        self.user_id = record.conversation.user_id
-        self.disclaimer = record.reply.disclaimer
-        self.text = record.reply.message
+        self.saved = saved
+        self.reply_id = saved.reply.id
+        self.conversation_id = saved.conversation.id
+        self.user_id = saved.conversation.user_id
+        self.disclaimer = saved.reply.disclaimer
+        # Starts as the reply's saved first text: the emergency notice, or nothing.
+        self.text = saved.reply.message
         # None when the turn is answered without the model (an emergency over the user's limits).
         self._model = model
-        self._classification = classification
+        self._safety = safety
         # A second opinion on a message the offline layers let pass; None when none was asked for.
         self._triage = triage
         self._triage_outcome: services.TriageOutcome | None = None
-        self._raised: services.EmergencyRaise | None = None
+        # The turn's decision once the triage made it an emergency; None while the first one stands.
+        self._raised: SafetyDecision | None = None
         self._stop_subscription = stop_subscription
         self._began = time.monotonic()
         self._model_spoke = False
@@ -197,7 +183,7 @@ class ReplyTurn:
 
     @property
     def title_is_new(self) -> bool:
-        return self.record.title_fallback is not None
+        return self.saved.title_fallback is not None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), context=self._context_fresh())
@@ -251,7 +237,7 @@ class ReplyTurn:
         if self.title_is_new:
             model_title = self._title_ready()
             self._start_carried_model_title = model_title is not None
-            title = model_title or self.record.title_fallback
+            title = model_title or self.saved.title_fallback
         self._emit(ReplyStart(message_id=self.reply_id, title=title))
 
     def _title_ready(self) -> str | None:
@@ -350,18 +336,12 @@ class ReplyTurn:
         self._triage_outcome = outcome = await self._triage.outcome(wait=wait)
         if not outcome.raises:
             return
-        classification = classification_raise(classification=self._classification, sign=outcome.sign or None)
-        profile = self.record.conversation.user
-        # Off the event loop: the notice's language may be read from the message.
-        safety = await asyncio.to_thread(
-            safety_texts_build,
-            classification=classification,
-            text=self.record.user_message.message,
+        profile = self.saved.conversation.user
+        self._raised = safety = safety_decide(
+            classification=classification_raise(classification=self._safety.classification, sign=outcome.sign or None),
+            text=self.saved.user_message.message,
             preferred_language=profile.language,
             country=profile.country,
-        )
-        self._raised = services.EmergencyRaise(
-            categories=list(classification.detected_categories), disclaimer=safety.disclaimer
         )
         self.disclaimer = safety.disclaimer
         self._emit_start()
@@ -383,7 +363,7 @@ class ReplyTurn:
                 model=usage.model if usage else "",
                 input_tokens=usage.input_tokens if usage else None,
                 output_tokens=usage.output_tokens if usage else None,
-                user_message_id=self.record.user_message.id,
+                user_message_id=self.saved.user_message.id,
                 triage=triage,
                 raised=self._raised,
             )
@@ -422,11 +402,11 @@ class ReplyTurn:
         """
         await self._reply_opened.wait()
         try:
-            title = (await reply_provider().title_generate(message=self.record.user_message.message)).strip()[:255]
+            title = (await reply_provider().title_generate(message=self.saved.user_message.message)).strip()[:255]
             if not title:
                 return None
             await database_sync_to_async(services.conversation_title_replace)(
-                conversation_id=self.conversation_id, expected=self.record.title_fallback, title=title
+                conversation_id=self.conversation_id, expected=self.saved.title_fallback, title=title
             )
             return title
         except ReplyProviderError as error:
@@ -454,16 +434,16 @@ class _ProgressSaver:
     """
 
     def __init__(self) -> None:
-        self._saved: dict[ReplyTurn, tuple[str, float]] = {}
+        self._saved: dict[LiveReply, tuple[str, float]] = {}
         self._task: asyncio.Task | None = None
 
-    def add(self, turn: ReplyTurn) -> None:
-        self._saved[turn] = (turn.text, time.monotonic())
+    def add(self, reply: LiveReply) -> None:
+        self._saved[reply] = (reply.text, time.monotonic())
         if self._task is None:
             self._task = asyncio.create_task(self._run(), context=contextvars.Context())
 
-    def discard(self, turn: ReplyTurn) -> None:
-        self._saved.pop(turn, None)
+    def discard(self, reply: LiveReply) -> None:
+        self._saved.pop(reply, None)
 
     async def _run(self) -> None:
         interval = settings.NORA_REPLY_SAVE_INTERVAL_SECONDS
@@ -473,22 +453,22 @@ class _ProgressSaver:
                 await asyncio.sleep(interval)
                 now = time.monotonic()
                 due = {
-                    turn: turn.text
-                    for turn, (saved_text, saved_at) in self._saved.items()
-                    if turn.text != saved_text or now - saved_at >= heartbeat
+                    reply: reply.text
+                    for reply, (saved_text, saved_at) in self._saved.items()
+                    if reply.text != saved_text or now - saved_at >= heartbeat
                 }
                 if not due:
                     continue
                 try:
                     await database_sync_to_async(services.replies_progress_save)(
-                        texts={turn.reply_id: text for turn, text in due.items()}
+                        texts={reply.reply_id: text for reply, text in due.items()}
                     )
                 except Exception:
                     logger.warning("Could not save the progress of %d replies", len(due))
                     continue
-                for turn, text in due.items():
-                    if turn in self._saved:
-                        self._saved[turn] = (text, now)
+                for reply, text in due.items():
+                    if reply in self._saved:
+                        self._saved[reply] = (text, now)
         finally:
             self._task = None
 
@@ -496,7 +476,7 @@ class _ProgressSaver:
 _progress_savers: PerEventLoop[_ProgressSaver] = PerEventLoop()
 
 
-async def reply_begin(
+async def turn_start(
     *,
     user_id,
     conversation_id,
@@ -504,53 +484,40 @@ async def reply_begin(
     personality: str | None = None,
     source: str = Message.Source.TEXT,
     keep_user_message_on_conflict: bool = False,
-) -> ReplyTurn:
-    """Classify and save the user's message, then start generating the reply.
+) -> LiveReply:
+    """Start a turn: the user's message is classified and saved, and its reply starts generating.
 
     Raises NotAuthenticatedError for a user deleted or deactivated since their token was
     issued, NotFoundError for a conversation that is not the user's, ConflictError while
     another reply in the conversation is being generated, TooManyRequestsError over the
-    user's limits: except for an emergency, which is answered with the safety notice alone.
+    user's limits (except for an emergency, which is answered with the safety notice alone),
+    and ServiceUnavailableError when the database or the shared cache cannot be reached.
     """
     classification = message_classify(text=text)
-    model_allowed = True
-    try:
-        await quotas.model_call_reserve(user_id=user_id)
-    except TooManyRequestsError:
-        if not classification.is_emergency:
-            raise
-        model_allowed = False
-    except Exception as error:
-        logger.warning("The shared cache is unavailable: %s", type(error).__name__)
-        raise ServiceUnavailableError(UNAVAILABLE) from error
+    context = await _database(selectors.prompt_context_read)(
+        user_id=user_id, conversation_id=conversation_id, text=text, personality=personality
+    )
+    profile = context.conversation.user
+    safety = safety_decide(
+        classification=classification, text=text, preferred_language=profile.language, country=profile.country
+    )
+    model_allowed = await _model_call_reserve(user_id=user_id, safety=safety)
     stop_subscription = await stop_listener().subscribe(conversation_id=conversation_id)
     model = triage = None
-    if model_allowed:
-        model = ModelReply(
-            safety_instructions=safety_instructions_build(classification=classification),
-            context=_context_fresh(user_id=user_id, conversation_id=conversation_id),
-        )
-        if triage_wanted(classification=classification):
-            # Asked now, alongside the reply, so that the wait for it overlaps the reply's.
-            triage = ModelTriage(text=text, context=_context_fresh(user_id=user_id, conversation_id=conversation_id))
+    if model_allowed and not context.reply_live:
+        # Asked before the turn is saved, so that the model's wait overlaps the writes.
+        model = ModelReply(context=context, safety=safety)
+    if model_allowed and triage_wanted(safety=safety):
+        triage = ModelTriage(text=text, context=_context_fresh(user_id=user_id, conversation_id=conversation_id))
     try:
-        record = await database_sync_to_async(services.turn_begin)(
-            user_id=user_id,
-            conversation_id=conversation_id,
+        saved = await _database(services.turn_save)(
+            context=context,
             text=text,
-            personality=personality,
             source=source,
-            classification=classification,
+            safety=safety,
             keep_user_message_on_conflict=keep_user_message_on_conflict,
-            context_ready=model.context_ready if model is not None else None,
         )
-    except asyncio.CancelledError:
-        if model is not None:
-            await model.discard()
-        if triage is not None:
-            await triage.close()
-        raise
-    except Exception as error:
+    except BaseException:
         if model is not None:
             await model.discard()
         if triage is not None:
@@ -558,36 +525,60 @@ async def reply_begin(
         if stop_subscription is not None:
             stop_subscription.close()
         if model_allowed:
-            await quotas.model_call_refund(user_id=user_id)
-        if isinstance(error, DatabaseError):
-            logger.warning("The database refused a new turn: %s", type(error).__name__)
-            raise ServiceUnavailableError(UNAVAILABLE) from error
+            await _model_call_refund(user_id=user_id)
         raise
-    if model is not None and not model.opened:
-        # Not asked while the rows were written: a reply that looked live then has just ended.
-        model.open(
-            services.TurnContext(
-                user=record.conversation.user, personality=record.reply.personality, history=record.history
-            )
-        )
-    turn = ReplyTurn(
-        record=record,
-        classification=classification,
-        stop_subscription=stop_subscription,
-        model=model,
-        triage=triage,
-    )
-    turn.start()
-    return turn
+    if model_allowed and model is None:
+        # A reply that looked live when the context was read has ended since.
+        model = ModelReply(context=context, safety=safety)
+    reply = LiveReply(saved=saved, safety=safety, stop_subscription=stop_subscription, model=model, triage=triage)
+    reply.start()
+    return reply
+
+
+def _database(function):
+    """`function` on the database's thread; a database that cannot be reached answers 503."""
+    run = database_sync_to_async(function)
+
+    async def call(**kwargs):
+        try:
+            return await run(**kwargs)
+        except DatabaseError as error:
+            logger.warning("The database refused a turn: %s", type(error).__name__)
+            raise ServiceUnavailableError(UNAVAILABLE) from error
+
+    return call
+
+
+async def _model_call_reserve(*, user_id, safety: SafetyDecision) -> bool:
+    """Count the turn's model call against the user's limits: False when an emergency goes over them."""
+    try:
+        await quotas.model_call_reserve(user_id=user_id)
+    except TooManyRequestsError:
+        if not safety.is_emergency:
+            raise
+        return False
+    except Exception as error:
+        logger.warning("The shared cache is unavailable: %s", type(error).__name__)
+        raise ServiceUnavailableError(UNAVAILABLE) from error
+    return True
+
+
+async def _model_call_refund(*, user_id) -> None:
+    try:
+        await quotas.model_call_refund(user_id=user_id)
+    except Exception as error:
+        # The turn's own error is the one to answer with.
+        logger.warning("Could not refund a model call: %s", type(error).__name__)
 
 
 async def utterance_record(*, user: User, conversation_id, text: str) -> None:
     """Save words spoken to a socket that closed before the turn ended; no reply is started."""
-    classification = message_classify(text=text)
-    await database_sync_to_async(services.message_user_record)(
-        user=user,
-        conversation_id=conversation_id,
+    safety = safety_decide(
+        classification=message_classify(text=text),
         text=text,
-        source=Message.Source.VOICE,
-        categories=list(classification.detected_categories),
+        preferred_language=user.language,
+        country=user.country,
+    )
+    await database_sync_to_async(services.message_user_record)(
+        user=user, conversation_id=conversation_id, text=text, source=Message.Source.VOICE, safety=safety
     )

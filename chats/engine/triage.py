@@ -13,7 +13,7 @@ import time
 from django.conf import settings
 
 from chats.models import Message
-from chats.safety.classifier import Classification
+from chats.safety.notices import SafetyDecision
 from chats.services import TriageOutcome
 from nora.observability import PROVIDER_ERRORS, TRIAGE_LATENCY, TRIAGE_VERDICTS
 
@@ -22,9 +22,9 @@ from .providers import ReplyProviderError, TriageAnswer, reply_provider
 logger = logging.getLogger(__name__)
 
 
-def triage_wanted(*, classification: Classification) -> bool:
+def triage_wanted(*, safety: SafetyDecision) -> bool:
     """Whether to ask: the layer is on, a model can answer, and the offline layers let the message pass."""
-    return settings.NORA_TRIAGE_DEADLINE_SECONDS > 0 and not classification.is_emergency and reply_provider().can_triage
+    return settings.NORA_TRIAGE_DEADLINE_SECONDS > 0 and not safety.is_emergency and reply_provider().can_triage
 
 
 class ModelTriage:

@@ -162,18 +162,36 @@ def emergency_notice_build(
 
 
 @dataclass(frozen=True, slots=True)
-class SafetyTexts:
-    """What a classified turn tells the person besides the model's words."""
+class SafetyDecision:
+    """What a turn does about what the classifier found: the one answer every part of it reads.
 
-    # The emergency notice and a blank line, saved as the reply's first text; empty otherwise.
+    Whether it is an emergency decides that the reply opens with the fixed notice, that the turn
+    is answered even over the user's limits, and that the conversation is flagged for support.
+    """
+
+    classification: Classification
+    # The emergency notice and a blank line: the reply's first text, saved with it. Empty otherwise.
     first_text: str
     disclaimer: dict | None
+    # What the model's system prompt adds so that its reply puts safety first.
+    instructions: str
+
+    @property
+    def is_emergency(self) -> bool:
+        return self.classification.is_emergency
+
+    @property
+    def categories(self) -> list[str]:
+        return list(self.classification.detected_categories)
 
 
-def safety_texts_build(
+def safety_decide(
     *, classification: Classification, text: str, preferred_language: str | None, country: str | None
-) -> SafetyTexts:
-    """The notice and disclaimer for a message, in the person's language, with their country's numbers."""
+) -> SafetyDecision:
+    """The decision for a classified message, told in the person's language, with their country's numbers.
+
+    The language is the profile's, else the message's, else English.
+    """
     # A message with nothing to say about it needs no language told.
     language = (
         notice_language(preferred=preferred_language, text=text)
@@ -181,9 +199,11 @@ def safety_texts_build(
         else DEFAULT_LANGUAGE
     )
     notice = emergency_notice_build(classification=classification, language=language, country=country)
-    return SafetyTexts(
+    return SafetyDecision(
+        classification=classification,
         first_text=f"{notice}\n\n" if notice else "",
         disclaimer=disclaimer_build(classification=classification, language=language),
+        instructions=safety_instructions_build(classification=classification),
     )
 
 

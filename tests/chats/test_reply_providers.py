@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from chats.engine.providers import (
-    ReplyEvent,
+    ModelEvent,
+    PromptMessage,
     ReplyOpened,
     ReplyProvider,
     ReplyProviderError,
     ReplyUsage,
     TextDelta,
-    Turn,
     reply_provider,
 )
 from chats.engine.providers.anthropic import (
@@ -31,7 +31,7 @@ from chats.safety.classifier import CATEGORY_ORDER, message_classify
 pytest_plugins = ["tests.fakes.anthropic_server"]
 
 KEY = "test-key"
-HISTORY = (Turn(role="user", text="I'm 8 weeks pregnant and so tired."),)
+HISTORY = (PromptMessage(role="user", text="I'm 8 weeks pregnant and so tired."),)
 
 
 @pytest.fixture
@@ -58,9 +58,9 @@ async def provider(anthropic_settings) -> AsyncIterator[AnthropicReplyProvider]:
 
 async def reply_collect(
     provider: ReplyProvider, *, history=HISTORY, system: str = "You are Nora."
-) -> tuple[list[ReplyEvent], ReplyProviderError | None]:
+) -> tuple[list[ModelEvent], ReplyProviderError | None]:
     """Every event the provider yielded, and the error that ended the stream, if any."""
-    events: list[ReplyEvent] = []
+    events: list[ModelEvent] = []
     try:
         async for event in provider.reply_stream(system=system, history=history):
             events.append(event)
@@ -71,7 +71,7 @@ async def reply_collect(
     return events, None
 
 
-def text_of(events: list[ReplyEvent]) -> str:
+def text_of(events: list[ModelEvent]) -> str:
     return "".join(event.text for event in events if isinstance(event, TextDelta))
 
 
@@ -93,11 +93,11 @@ async def test_reply_streams_deltas_in_order_then_usage(provider, anthropic_serv
 async def test_reply_sends_system_history_model_and_key(provider, anthropic_server):
     """The system prompt, the merged history, the model, max_tokens and the key reach the API."""
     history = [
-        Turn(role="assistant", text="Hi, I'm Nora."),
-        Turn(role="user", text="Hello"),
-        Turn(role="user", text="Is coffee okay?"),
-        Turn(role="assistant", text="In moderation, yes."),
-        Turn(role="user", text="How much?"),
+        PromptMessage(role="assistant", text="Hi, I'm Nora."),
+        PromptMessage(role="user", text="Hello"),
+        PromptMessage(role="user", text="Is coffee okay?"),
+        PromptMessage(role="assistant", text="In moderation, yes."),
+        PromptMessage(role="user", text="How much?"),
     ]
 
     events, error = await reply_collect(provider, history=history, system="Be kind and careful.")
@@ -147,7 +147,7 @@ def _stream_raw(*, texts: list[str], newline: str) -> bytes:
     return b"".join(_sse_raw(event, data, newline=newline) for event, data in events)
 
 
-async def _parsed(pieces: list[bytes]) -> list[ReplyEvent]:
+async def _parsed(pieces: list[bytes]) -> list[ModelEvent]:
     return [event async for event in _stream_events(_RawResponse(pieces))]
 
 
@@ -176,12 +176,12 @@ async def test_stream_events_without_message_stop_is_cut_short():
 def test_messages_build_starts_with_user_and_alternates():
     """Leading assistant turns and empty turns go; same-role neighbours are joined."""
     history = [
-        Turn(role="assistant", text="Welcome!"),
-        Turn(role="user", text="  "),
-        Turn(role="user", text="First"),
-        Turn(role="assistant", text="Reply one"),
-        Turn(role="assistant", text="Reply two"),
-        Turn(role="user", text="Second"),
+        PromptMessage(role="assistant", text="Welcome!"),
+        PromptMessage(role="user", text="  "),
+        PromptMessage(role="user", text="First"),
+        PromptMessage(role="assistant", text="Reply one"),
+        PromptMessage(role="assistant", text="Reply two"),
+        PromptMessage(role="user", text="Second"),
     ]
 
     assert messages_build(history=history) == [
@@ -420,9 +420,9 @@ def offline(settings) -> OfflineReplyProvider:
 
 async def test_offline_streams_words_and_says_it_is_offline(offline):
     history = [
-        Turn(role="user", text="What can I take for heartburn?"),
-        Turn(role="assistant", text="Here is some advice."),
-        Turn(role="user", text="I keep feeling sick in the mornings"),
+        PromptMessage(role="user", text="What can I take for heartburn?"),
+        PromptMessage(role="assistant", text="Here is some advice."),
+        PromptMessage(role="user", text="I keep feeling sick in the mornings"),
     ]
 
     events, error = await reply_collect(offline, history=history, system="You are Nora, be warm.")
@@ -465,7 +465,7 @@ async def test_offline_picks_topic_by_keywords(offline, message, expected):
     """The reply and the title follow the topic of the last user message, warning signs first."""
     [topic] = [topic for topic in guide().topics if topic.title == expected]
 
-    events, _ = await reply_collect(offline, history=[Turn(role="user", text=message)])
+    events, _ = await reply_collect(offline, history=[PromptMessage(role="user", text=message)])
 
     assert topic.text in text_of(events)
     assert await offline.title_generate(message=message) == expected
@@ -489,7 +489,7 @@ async def test_offline_answers_what_the_disclaimer_is_about(offline, message, ca
     assert message_classify(text=message).primary_category == category
     [topic] = [topic for topic in guide().topics if topic.title == expected]
 
-    events, _ = await reply_collect(offline, history=[Turn(role="user", text=message)])
+    events, _ = await reply_collect(offline, history=[PromptMessage(role="user", text=message)])
 
     assert topic.text in text_of(events)
 
@@ -502,7 +502,7 @@ def test_offline_guide_has_a_topic_for_every_category_but_pregnancy():
 
 
 async def test_offline_falls_back_for_other_questions(offline):
-    events, _ = await reply_collect(offline, history=[Turn(role="user", text="How do I choose a pram?")])
+    events, _ = await reply_collect(offline, history=[PromptMessage(role="user", text="How do I choose a pram?")])
 
     text = text_of(events)
     assert text.startswith(guide().notice)

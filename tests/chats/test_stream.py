@@ -13,10 +13,11 @@ from django.test import AsyncClient
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from chats import services
-from chats.engine.replies import ReplyChunk, ReplyDone, ReplyStart
+from chats import selectors, services
+from chats.engine.replies import ReplyChunk, ReplyDone, ReplyStart, turn_start
 from chats.models import Conversation, Message
-from chats.views import sse_stream
+from chats.streams import sse_stream
+from nora.errors import ConflictError
 from tests.factories import ConversationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -334,10 +335,50 @@ async def test_a_live_reply_older_than_the_history_read_still_blocks_a_turn(owne
     settings.NORA_REPLY_STALE_SECONDS = 60
     live = await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", status="streaming")
     await Message.objects.filter(id=live.id).aupdate(created_at=timezone.now() - timedelta(hours=1))
-    await sync_to_async(MessageFactory.create_batch)(services.HISTORY_MESSAGES, conversation=conversation)
+    await sync_to_async(MessageFactory.create_batch)(selectors.HISTORY_MESSAGES, conversation=conversation)
     response, _ = await send(owner, conversation.id, {"message": "are you still there?"})
     assert response.status_code == 409
-    assert await Message.objects.filter(conversation=conversation).acount() == services.HISTORY_MESSAGES + 1
+    assert await Message.objects.filter(conversation=conversation).acount() == selectors.HISTORY_MESSAGES + 1
+
+
+def reply_started_after_the_context_is_read(monkeypatch, conversation) -> None:
+    """Another turn's reply begins streaming between a turn's read of its context and its writes."""
+    read = selectors.prompt_context_read
+
+    def read_then_another_reply_starts(**kwargs):
+        context = read(**kwargs)
+        MessageFactory(conversation=conversation, sender="ai", status="streaming")
+        return context
+
+    monkeypatch.setattr(selectors, "prompt_context_read", read_then_another_reply_starts)
+
+
+async def test_a_reply_started_after_the_context_was_read_still_blocks_the_turn(
+    anthropic_model, owner, conversation, monkeypatch, settings
+):
+    settings.NORA_REPLY_STALE_SECONDS = 60
+    reply_started_after_the_context_is_read(monkeypatch, conversation)
+    response, _ = await send(owner, conversation.id, {"message": "second"})
+    assert response.status_code == 409
+    assert response.json() == {"message": "A reply is already being generated", "errors": {}}
+    assert [m.sender for m in await messages_of(conversation.id)] == ["ai"]
+
+
+async def test_spoken_words_are_kept_when_a_reply_started_after_the_context_was_read(
+    owner, conversation, monkeypatch, settings
+):
+    settings.NORA_REPLY_STALE_SECONDS = 60
+    reply_started_after_the_context_is_read(monkeypatch, conversation)
+    with pytest.raises(ConflictError):
+        await turn_start(
+            user_id=owner.id,
+            conversation_id=conversation.id,
+            text="are you there",
+            source=Message.Source.VOICE,
+            keep_user_message_on_conflict=True,
+        )
+    said = await Message.objects.filter(conversation=conversation, sender="user").aget()
+    assert (said.message, said.source) == ("are you there", Message.Source.VOICE)
 
 
 def reply_request_awaited(server, *, seconds: float = 2.0) -> bool:
@@ -388,7 +429,7 @@ async def test_the_model_is_asked_while_the_turn_is_being_saved(anthropic_model,
 
 async def test_a_turn_not_asked_while_saving_is_asked_once_saved(anthropic_model, owner, conversation, monkeypatch):
     """A reply that looked live when the history was read, and ended before the insert."""
-    monkeypatch.setattr(services, "_reply_streaming", lambda **_: True)
+    monkeypatch.setattr(selectors.PromptContext, "reply_live", property(lambda context: True))
     anthropic_model.reply_script(tokens=["Rest", " helps"])
     _, events = await send(owner, conversation.id, {"message": "so tired"})
     assert [e["content"] for e in without_keepalives(events) if e["type"] == "chunk"] == ["Rest", " helps"]

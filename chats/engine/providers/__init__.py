@@ -8,25 +8,25 @@ from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
 from chats.engine.providers.base import (
-    ReplyEvent,
+    ModelEvent,
+    PromptMessage,
     ReplyOpened,
     ReplyProvider,
     ReplyProviderError,
     ReplyUsage,
     TextDelta,
     TriageAnswer,
-    Turn,
 )
 
 __all__ = [
-    "ReplyEvent",
+    "ModelEvent",
     "ReplyOpened",
     "ReplyProvider",
     "ReplyProviderError",
     "ReplyUsage",
     "TextDelta",
     "TriageAnswer",
-    "Turn",
+    "PromptMessage",
     "reply_provider",
 ]
 

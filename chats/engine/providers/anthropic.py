@@ -12,13 +12,13 @@ import httpx2
 from django.conf import settings
 
 from chats.engine.providers.base import (
-    ReplyEvent,
+    ModelEvent,
+    PromptMessage,
     ReplyOpened,
     ReplyProviderError,
     ReplyUsage,
     TextDelta,
     TriageAnswer,
-    Turn,
 )
 from chats.safety.triage import triage_answer_read, triage_brief
 from nora.event_loops import PerEventLoop
@@ -57,7 +57,7 @@ class _Failure:
     detail: str
 
 
-async def _stream_events(response) -> AsyncIterator[ReplyEvent]:
+async def _stream_events(response) -> AsyncIterator[ModelEvent]:
     """Text deltas, then the usage, from the Messages API's server-sent events.
 
     Lines are cut from the response's bytes here rather than read through the SDK's line
@@ -130,7 +130,7 @@ def failure_classify(*, error: Exception) -> _Failure:
     return _Failure("provider", retryable=False, detail=type(error).__name__)
 
 
-def messages_build(*, history: Sequence[Turn]) -> list[dict[str, str]]:
+def messages_build(*, history: Sequence[PromptMessage]) -> list[dict[str, str]]:
     """The history as the Messages API accepts it: starting with the user, roles alternating.
 
     Empty turns are dropped (the API rejects empty text), consecutive turns of one role
@@ -209,7 +209,7 @@ class AnthropicReplyProvider:
         )
         await asyncio.sleep(settings.NORA_LLM_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
 
-    async def reply_stream(self, *, system: str, history: Sequence[Turn]) -> AsyncIterator[ReplyEvent]:
+    async def reply_stream(self, *, system: str, history: Sequence[PromptMessage]) -> AsyncIterator[ModelEvent]:
         client = self._client()
         messages = messages_build(history=history)
         retries = settings.NORA_LLM_RETRIES

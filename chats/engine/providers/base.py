@@ -6,7 +6,9 @@ from typing import Literal, Protocol
 
 
 @dataclass(frozen=True, slots=True)
-class Turn:
+class PromptMessage:
+    """One message of the conversation as the model is sent it."""
+
     role: Literal["user", "assistant"]
     text: str
 
@@ -30,7 +32,8 @@ class ReplyUsage:
     output_tokens: int
 
 
-ReplyEvent = ReplyOpened | TextDelta | ReplyUsage
+# What a model's reply stream yields; the live reply turns these into its own events.
+ModelEvent = ReplyOpened | TextDelta | ReplyUsage
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,7 @@ class ReplyProvider(Protocol):
     # Whether `triage_assess` asks a model; the offline provider has none to ask.
     can_triage: bool
 
-    def reply_stream(self, *, system: str, history: Sequence[Turn]) -> AsyncIterator[ReplyEvent]: ...
+    def reply_stream(self, *, system: str, history: Sequence[PromptMessage]) -> AsyncIterator[ModelEvent]: ...
 
     async def title_generate(self, *, message: str) -> str: ...
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from django.conf import settings
 
 from chats.engine.providers.base import (
-    ReplyEvent,
+    ModelEvent,
+    PromptMessage,
     ReplyOpened,
     ReplyProviderError,
     ReplyUsage,
     TextDelta,
     TriageAnswer,
-    Turn,
 )
 from chats.safety.classifier import message_classify
 
@@ -95,7 +95,7 @@ class OfflineReplyProvider:
     async def aclose(self) -> None:
         """It holds no connections."""
 
-    async def reply_stream(self, *, system: str, history: Sequence[Turn]) -> AsyncIterator[ReplyEvent]:
+    async def reply_stream(self, *, system: str, history: Sequence[PromptMessage]) -> AsyncIterator[ModelEvent]:
         last_user_text = next((turn.text for turn in reversed(history) if turn.role == "user"), "")
         topic = topic_pick(text=last_user_text)
         reply = f"{guide().notice}\n\n{topic.text if topic else guide().fallback}"

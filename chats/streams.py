@@ -22,7 +22,7 @@ from nora.errors import NOT_AUTHENTICATED, ApplicationError, TooManyRequestsErro
 from nora.observability import OPEN_STREAMS, conversation_id_var, user_id_var
 from nora.parsers import BoundedJSONParser
 
-from .engine.replies import ReplyChunk, ReplyDone, ReplyEvent, ReplyFailed, ReplyStart, ReplyTurn, reply_begin
+from .engine.replies import LiveReply, ReplyChunk, ReplyDone, ReplyEvent, ReplyFailed, ReplyStart, turn_start
 from .serializers import MessageInput
 
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -47,7 +47,7 @@ def sse_encode(event: ReplyEvent) -> bytes:
     return b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"
 
 
-async def sse_stream(turn: ReplyTurn):
+async def sse_stream(reply: LiveReply):
     keep_alive = settings.NORA_SSE_KEEPALIVE_SECONDS
     OPEN_STREAMS.inc()
     try:
@@ -55,14 +55,14 @@ async def sse_stream(turn: ReplyTurn):
             try:
                 # A timeout scope, not wait_for: wait_for wraps every event's wait in a task of its own.
                 async with asyncio.timeout(keep_alive):
-                    event = await turn.next_event()
+                    event = await reply.next_event()
             except TimeoutError:
                 yield KEEP_ALIVE
                 continue
             # Events that queued up while this stream waited for the loop go out in one write:
             # under load each write costs more than the event it carries.
             frames = [sse_encode(event)]
-            while not isinstance(event, ReplyDone | ReplyFailed) and (event := turn.event_ready()) is not None:
+            while not isinstance(event, ReplyDone | ReplyFailed) and (event := reply.event_ready()) is not None:
                 frames.append(sse_encode(event))
             yield b"".join(frames)
             if isinstance(event, ReplyDone | ReplyFailed):
@@ -110,7 +110,7 @@ async def message_stream(request: HttpRequest, session_id) -> HttpResponse:
         errors = {field: [str(e) for e in messages] for field, messages in serializer.errors.items()}
         return json_error(f"Invalid input: {', '.join(sorted(errors))}.", status_code=400, errors=errors)
     try:
-        turn = await reply_begin(
+        reply = await turn_start(
             user_id=user_id,
             conversation_id=session_id,
             text=serializer.validated_data["message"],
@@ -119,8 +119,8 @@ async def message_stream(request: HttpRequest, session_id) -> HttpResponse:
     except ApplicationError as error:
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyRequestsError) else None
         return json_error(error.message, status_code=error.status_code, errors=error.errors, headers=headers)
-    request.user = turn.record.conversation.user
-    response = StreamingHttpResponse(sse_stream(turn), content_type="text/event-stream")
+    request.user = reply.saved.conversation.user
+    response = StreamingHttpResponse(sse_stream(reply), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
