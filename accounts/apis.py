@@ -1,15 +1,15 @@
 from django.conf import settings
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_media_type_object
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
-from chats.schema import error_responses
 from nora.api import envelope, validated
+from nora.schema import enveloped, error_responses
 
-from . import selectors, services
+from . import services
 from .serializers import (
     AccountDeleteInput,
     LoginInput,
@@ -17,18 +17,11 @@ from .serializers import (
     RegisterInput,
     SessionOutput,
     TokensOutput,
-    UserExportOutput,
     UserOutput,
     UserUpdateInput,
     WsTicketOutput,
 )
 from .throttles import client_address
-
-
-def _enveloped(name: str, data: serializers.Serializer | None):
-    fields = {"message": serializers.CharField()}
-    fields["data"] = data if data is not None else serializers.JSONField(allow_null=True)
-    return inline_serializer(name=name, fields=fields)
 
 
 def _session(user) -> dict:
@@ -43,7 +36,7 @@ class AuthViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=RegisterInput,
-        responses={201: _enveloped("RegisterResponse", SessionOutput()), **error_responses(400, 429)},
+        responses={201: enveloped("RegisterResponse", SessionOutput()), **error_responses(400, 429)},
     )
     @action(detail=False, methods=["post"])
     def register(self, request):
@@ -55,7 +48,7 @@ class AuthViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=LoginInput,
-        responses={200: _enveloped("LoginResponse", SessionOutput()), **error_responses(400, 401, 429)},
+        responses={200: enveloped("LoginResponse", SessionOutput()), **error_responses(400, 401, 429)},
     )
     @action(detail=False, methods=["post"])
     def login(self, request):
@@ -67,7 +60,7 @@ class AuthViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=RefreshInput,
-        responses={200: _enveloped("RefreshResponse", TokensOutput()), **error_responses(400, 401)},
+        responses={200: enveloped("RefreshResponse", TokensOutput()), **error_responses(400, 401)},
     )
     @action(detail=False, methods=["post"])
     def refresh(self, request):
@@ -75,7 +68,7 @@ class AuthViewSet(viewsets.GenericViewSet):
         return envelope("Token refreshed successfully", services.token_refresh(refresh=data["refresh"]))
 
     @extend_schema(
-        request=RefreshInput, responses={200: _enveloped("LogoutResponse", None), **error_responses(400, 401)}
+        request=RefreshInput, responses={200: enveloped("LogoutResponse", None), **error_responses(400, 401)}
     )
     @action(detail=False, methods=["post"])
     def logout(self, request):
@@ -88,7 +81,7 @@ class WsTicketViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=None, responses={201: _enveloped("WsTicketResponse", WsTicketOutput()), **error_responses(401)}
+        request=None, responses={201: enveloped("WsTicketResponse", WsTicketOutput()), **error_responses(401)}
     )
     def create(self, request):
         ticket = services.ws_ticket_issue(user=request.user)
@@ -113,13 +106,13 @@ class MeViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
     schema = _DeleteBodySchema()
 
-    @extend_schema(responses={200: _enveloped("ProfileResponse", UserOutput()), **error_responses(401)})
+    @extend_schema(responses={200: enveloped("ProfileResponse", UserOutput()), **error_responses(401)})
     def retrieve(self, request):
         return envelope("Profile retrieved successfully", UserOutput(request.user).data)
 
     @extend_schema(
         request=UserUpdateInput,
-        responses={200: _enveloped("ProfileUpdateResponse", UserOutput()), **error_responses(400, 401)},
+        responses={200: enveloped("ProfileUpdateResponse", UserOutput()), **error_responses(400, 401)},
     )
     def partial_update(self, request):
         data = validated(UserUpdateInput, request.data)
@@ -128,7 +121,7 @@ class MeViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=AccountDeleteInput,
-        responses={200: _enveloped("AccountDeleteResponse", None), **error_responses(400, 401, 429)},
+        responses={200: enveloped("AccountDeleteResponse", None), **error_responses(400, 401, 429)},
         description="Delete the account and everything it owns. The password is required; "
         "a wrong one is 400 with `errors.password`. Afterwards every token of the account is rejected.",
     )
@@ -136,14 +129,3 @@ class MeViewSet(viewsets.GenericViewSet):
         data = validated(AccountDeleteInput, request.data)
         services.user_delete(user=request.user, password=data["password"])
         return envelope("Account deleted")
-
-    @extend_schema(
-        responses={200: _enveloped("AccountExportResponse", UserExportOutput()), **error_responses(401)},
-        description="Everything Nora stores about the caller, as JSON; sent as an attachment for saving.",
-    )
-    @action(detail=False, methods=["get"])
-    def export(self, request):
-        export = selectors.user_export_get(user=request.user)
-        response = envelope("Your data export is ready", UserExportOutput(export).data)
-        response["Content-Disposition"] = f'attachment; filename="nora-export-{export.exported_at:%Y-%m-%d}.json"'
-        return response

@@ -6,7 +6,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from chats.personalities import DEFAULT_PERSONALITY, PERSONALITY_CHOICES
+from nora.personalities import DEFAULT_PERSONALITY, PERSONALITY_CHOICES
 
 # ISO 3166-1 alpha-2: the country whose emergency number and crisis line a notice names.
 COUNTRY_CHOICES = sorted((country.alpha_2, country.name) for country in pycountry.countries)

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from chats.personalities import PERSONALITY_CHOICES
 from nora.api import UTCDateTimeField
+from nora.personalities import PERSONALITY_CHOICES
 
 from .models import COUNTRY_CHOICES, LANGUAGE_CHOICES
 
@@ -72,36 +72,3 @@ class AccountDeleteInput(serializers.Serializer):
 
 class ExportProfileOutput(UserOutput):
     last_login = UTCDateTimeField(allow_null=True)
-
-
-class ExportMessageOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    sender = serializers.CharField()
-    message = serializers.CharField()
-    status = serializers.CharField()
-    source = serializers.CharField()
-    personality = serializers.CharField(help_text="The personality that replied; empty on the user's own messages.")
-    categories = serializers.ListField(child=serializers.CharField())
-    primary_category = serializers.CharField()
-    disclaimer = serializers.JSONField(allow_null=True)
-    model = serializers.CharField(help_text="The language model that wrote a reply.")
-    input_tokens = serializers.IntegerField(allow_null=True)
-    output_tokens = serializers.IntegerField(allow_null=True)
-    created_at = UTCDateTimeField()
-    updated_at = UTCDateTimeField()
-
-
-class ExportConversationOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    title = serializers.CharField(allow_null=True)
-    personality = serializers.CharField()
-    has_emergency = serializers.BooleanField()
-    created_at = UTCDateTimeField()
-    last_activity_at = UTCDateTimeField()
-    messages = ExportMessageOutput(many=True, source="messages.all")
-
-
-class UserExportOutput(serializers.Serializer):
-    exported_at = UTCDateTimeField()
-    profile = ExportProfileOutput(source="user")
-    conversations = ExportConversationOutput(many=True)

@@ -8,11 +8,9 @@ router = OptionalSlashRouter()
 router.register("auth", AuthViewSet, basename="auth")
 
 me = MeViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
-me_export = MeViewSet.as_view({"get": "export"})
 
 urlpatterns = [
     *router.urls,
     re_path(r"^auth/me/?$", me, name="auth-me"),
-    re_path(r"^auth/me/export/?$", me_export, name="auth-me-export"),
     re_path(r"^auth/ws-ticket/?$", WsTicketViewSet.as_view({"post": "create"}), name="auth-ws-ticket"),
 ]

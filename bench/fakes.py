@@ -1,6 +1,6 @@
 """The project's fake Anthropic and Deepgram servers, with send times written into their text.
 
-The fakes in tests/fakes serve the benchmarks unchanged except for one thing: a client
+The fakes in the `fakes` package serve the benchmarks unchanged except for one thing: a client
 needs to know when the fake sent each token, so that "added" is what the client saw minus
 what the provider did. Token text carries fixed-width placeholders that are replaced with
 the CLOCK_MONOTONIC microsecond at the moment the bytes are written (the clock is one for
@@ -23,8 +23,8 @@ import os
 import time
 from collections.abc import Sequence
 
-from tests.fakes.anthropic_server import FakeAnthropicServer, tokens_make
-from tests.fakes.deepgram_server import DEFAULT_WORDS, FakeDeepgramServer
+from fakes.anthropic_server import FakeAnthropicServer, tokens_make
+from fakes.deepgram_server import DEFAULT_WORDS, FakeDeepgramServer
 
 log = logging.getLogger(__name__)
 

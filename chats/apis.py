@@ -2,16 +2,16 @@ from asgiref.sync import async_to_sync
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from nora.api import PageInput, envelope, page_slice, validated
+from nora.personalities import PERSONALITIES
 from nora.routers import UUID_PATTERN
+from nora.schema import enveloped, error_responses
 
 from . import selectors, services
 from .engine.stop_requests import reply_stop
-from .personalities import PERSONALITIES
-from .schema import error_responses
 from .serializers import (
     ConversationCreateInput,
     ConversationDetailOutput,
@@ -20,16 +20,13 @@ from .serializers import (
     PersonalityOutput,
     ReplyStopOutput,
     TitleInput,
+    UserExportOutput,
 )
 
 PAGE_PARAMETERS = [
     OpenApiParameter("page", int, description="Page number (default 1, min 1)."),
     OpenApiParameter("per_page", int, description="Items per page (default 20, min 1, max 100)."),
 ]
-
-
-def _enveloped(name: str, data: serializers.Serializer):
-    return inline_serializer(name=name, fields={"message": serializers.CharField(), "data": data})
 
 
 class ConversationViewSet(viewsets.GenericViewSet):
@@ -44,7 +41,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
     @extend_schema(
         parameters=PAGE_PARAMETERS,
         responses={
-            200: extend_schema_serializer(many=False)(_enveloped("ConversationListResponse", ConversationPageOutput())),
+            200: extend_schema_serializer(many=False)(enveloped("ConversationListResponse", ConversationPageOutput())),
             **error_responses(400, 401),
         },
     )
@@ -56,7 +53,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=ConversationCreateInput,
-        responses={201: _enveloped("ConversationCreateResponse", ConversationOutput()), **error_responses(400, 401)},
+        responses={201: enveloped("ConversationCreateResponse", ConversationOutput()), **error_responses(400, 401)},
     )
     def create(self, request):
         data = validated(ConversationCreateInput, request.data or {})
@@ -68,7 +65,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
     @extend_schema(
         parameters=PAGE_PARAMETERS,
         responses={
-            200: _enveloped("ConversationDetailResponse", ConversationDetailOutput()),
+            200: enveloped("ConversationDetailResponse", ConversationDetailOutput()),
             **error_responses(400, 401, 404),
         },
     )
@@ -98,7 +95,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
     @extend_schema(
         request=TitleInput,
         responses={
-            200: _enveloped("ConversationTitleResponse", ConversationOutput()),
+            200: enveloped("ConversationTitleResponse", ConversationOutput()),
             **error_responses(400, 401, 404),
         },
     )
@@ -110,7 +107,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=None,
-        responses={200: _enveloped("ReplyStopResponse", ReplyStopOutput()), **error_responses(401, 404)},
+        responses={200: enveloped("ReplyStopResponse", ReplyStopOutput()), **error_responses(401, 404)},
     )
     @action(detail=True, methods=["post"])
     def stop(self, request, pk=None):
@@ -125,7 +122,7 @@ class PersonalityViewSet(viewsets.GenericViewSet):
     @extend_schema(
         responses={
             200: extend_schema_serializer(many=False)(
-                _enveloped("PersonalityListResponse", PersonalityOutput(many=True))
+                enveloped("PersonalityListResponse", PersonalityOutput(many=True))
             )
         }
     )
@@ -133,3 +130,20 @@ class PersonalityViewSet(viewsets.GenericViewSet):
         return envelope(
             "Personalities retrieved successfully", PersonalityOutput(PERSONALITIES.values(), many=True).data
         )
+
+
+class AccountExportViewSet(viewsets.GenericViewSet):
+    """The caller's data export, under their account's path: it holds their conversations too."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={200: enveloped("AccountExportResponse", UserExportOutput()), **error_responses(401)},
+        description="Everything Nora stores about the caller, as JSON; sent as an attachment for saving.",
+    )
+    @action(detail=False, methods=["get"])
+    def export(self, request):
+        export = selectors.user_export_get(user=request.user)
+        response = envelope("Your data export is ready", UserExportOutput(export).data)
+        response["Content-Disposition"] = f'attachment; filename="nora-export-{export.exported_at:%Y-%m-%d}.json"'
+        return response

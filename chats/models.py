@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .personalities import DEFAULT_PERSONALITY, PERSONALITY_CHOICES
+from nora.personalities import DEFAULT_PERSONALITY, PERSONALITY_CHOICES
 
 
 class Conversation(models.Model):

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -43,8 +43,8 @@ class HistoryMessage(NamedTuple):
 def message_history(*, conversation: Conversation, limit: int) -> list[HistoryMessage]:
     """The conversation's last `limit` messages, oldest first.
 
-    Tuples, not model instances: for 200 messages, instances cost 6.9 ms of CPU on the
-    database thread that every turn of the process shares, these four columns 2.0 ms.
+    Tuples of four columns, not model instances, which cost several times the CPU to build,
+    on the database thread that every turn of the process shares.
     """
     newest_first = message_list(conversation=conversation).reverse()
     rows = list(newest_first.values_list("sender", "message", "status", "updated_at")[:limit])
@@ -112,3 +112,21 @@ def prompt_context_read(*, user_id, conversation_id, text: str, personality: str
 
 def reply_in_progress(*, conversation: Conversation) -> bool:
     return Message.objects.filter(conversation=conversation, status=Message.Status.STREAMING).exists()
+
+
+@dataclass(frozen=True, slots=True)
+class UserExport:
+    user: User
+    conversations: list[Conversation]
+    exported_at: datetime
+
+
+def user_export_get(*, user: User) -> UserExport:
+    """Everything Nora stores about the user (their profile and conversations), in two queries however much there is."""
+    messages = Message.objects.order_by("created_at", "id")
+    conversations = (
+        Conversation.objects.filter(user=user)
+        .order_by("created_at", "id")
+        .prefetch_related(Prefetch("messages", queryset=messages))
+    )
+    return UserExport(user=user, conversations=list(conversations), exported_at=timezone.now())

@@ -1,9 +1,9 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from accounts.serializers import ExportProfileOutput
 from nora.api import PaginationOutput, UTCDateTimeField
-
-from .personalities import PERSONALITY_CHOICES
+from nora.personalities import PERSONALITY_CHOICES
 
 
 class ConversationCreateInput(serializers.Serializer):
@@ -62,3 +62,36 @@ class MessageInput(serializers.Serializer):
 
 class ReplyStopOutput(serializers.Serializer):
     stopping = serializers.BooleanField()
+
+
+class ExportMessageOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    sender = serializers.CharField()
+    message = serializers.CharField()
+    status = serializers.CharField()
+    source = serializers.CharField()
+    personality = serializers.CharField(help_text="The personality that replied; empty on the user's own messages.")
+    categories = serializers.ListField(child=serializers.CharField())
+    primary_category = serializers.CharField()
+    disclaimer = serializers.JSONField(allow_null=True)
+    model = serializers.CharField(help_text="The language model that wrote a reply.")
+    input_tokens = serializers.IntegerField(allow_null=True)
+    output_tokens = serializers.IntegerField(allow_null=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+
+class ExportConversationOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    title = serializers.CharField(allow_null=True)
+    personality = serializers.CharField()
+    has_emergency = serializers.BooleanField()
+    created_at = UTCDateTimeField()
+    last_activity_at = UTCDateTimeField()
+    messages = ExportMessageOutput(many=True, source="messages.all")
+
+
+class UserExportOutput(serializers.Serializer):
+    exported_at = UTCDateTimeField()
+    profile = ExportProfileOutput(source="user")
+    conversations = ExportConversationOutput(many=True)

@@ -16,10 +16,10 @@ from django.utils import timezone
 from accounts.models import User
 from nora.errors import ConflictError, NotFoundError
 from nora.expressions import ValueByPrimaryKey
+from nora.personalities import PERSONALITIES
 
 from . import selectors
 from .models import Conversation, Message
-from .personalities import PERSONALITIES
 from .safety.notices import SafetyDecision
 
 REPLY_IN_PROGRESS = "A reply is already being generated"

@@ -203,7 +203,7 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI's files from drf-spectacular-sidecar, served with Nora's static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"PersonalityEnum": "chats.personalities.PERSONALITY_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {"PersonalityEnum": "nora.personalities.PERSONALITY_CHOICES"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "chats.schema.message_stream_path_add",

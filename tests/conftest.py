@@ -1,7 +1,7 @@
 import os
 import time
 import types
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from rest_framework.test import APIClient
@@ -10,13 +10,24 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import User
 from chats.engine.providers import reply_provider
 from chats.models import Conversation
+from fakes.anthropic_server import FakeAnthropicServer
+from fakes.deepgram_server import TEST_API_KEY, FakeDeepgramServer
 from nora import ratelimit
 from tests.factories import ConversationFactory, UserFactory
-from tests.fakes.anthropic_server import FakeAnthropicServer
-from tests.fakes.deepgram_server import TEST_API_KEY, FakeDeepgramServer
 
-# The fake Anthropic and Deepgram servers, as fixtures for every test.
-pytest_plugins = ["tests.fakes.anthropic_server", "tests.fakes.deepgram_server"]
+
+@pytest.fixture
+def anthropic_server() -> Iterator[FakeAnthropicServer]:
+    """A fresh fake Anthropic server in a background thread, for sync and async tests alike."""
+    with FakeAnthropicServer() as server:
+        yield server
+
+
+@pytest.fixture
+def deepgram_server() -> Iterator[FakeDeepgramServer]:
+    """A fresh fake Deepgram server in a background thread, for sync and async tests alike."""
+    with FakeDeepgramServer() as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,4 @@
+import ast
 import gc
 import os
 import subprocess
@@ -216,3 +217,24 @@ def test_the_openapi_schema_lists_the_profiles_countries_and_languages(anon):
     language = schemas[update["language"]["oneOf"][0]["$ref"].rsplit("/", 1)[1]]
     assert {"GB", "MX", "US"} <= set(country["enum"]) and "UK" not in country["enum"]
     assert language["enum"] == ["en", "es", "fr", "pt", "pl", "ar", "zh"]
+
+
+def imported_packages(package: str) -> dict[str, set[str]]:
+    """Each module of `package` (a folder of the repository), and the top-level packages it imports."""
+    found = {}
+    for path in (ROOT / package).rglob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+@pytest.mark.parametrize(("package", "forbidden"), [("accounts", "chats"), ("accounts", "voice"), ("bench", "tests")])
+def test_a_package_does_not_import_what_depends_on_it(package, forbidden):
+    """Accounts sit under conversations; the benchmarks share fakes with the tests, not the tests themselves."""
+    importers = sorted(module for module, names in imported_packages(package).items() if forbidden in names)
+    assert importers == []

@@ -8,8 +8,8 @@ from django.core.cache import cache
 from accounts.models import User
 from chats import services as chat_services
 from chats.models import Conversation
-from chats.personalities import PERSONALITIES
 from nora.errors import ApplicationError
+from nora.personalities import PERSONALITIES
 
 from .stt import AudioFormat
 

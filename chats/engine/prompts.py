@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from chats.models import Message
-from chats.personalities import PERSONALITIES
 from chats.selectors import HistoryMessage
+from nora.personalities import PERSONALITIES
 
 from .providers import PromptMessage
 

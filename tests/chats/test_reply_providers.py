@@ -28,8 +28,6 @@ from chats.engine.providers.anthropic import (
 from chats.engine.providers.offline import OfflineReplyProvider, guide
 from chats.safety.classifier import CATEGORY_ORDER, message_classify
 
-pytest_plugins = ["tests.fakes.anthropic_server"]
-
 KEY = "test-key"
 HISTORY = (PromptMessage(role="user", text="I'm 8 weeks pregnant and so tired."),)
 

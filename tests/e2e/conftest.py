@@ -25,7 +25,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.fakes.anthropic_server import FakeAnthropicServer
+from fakes.anthropic_server import FakeAnthropicServer
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_API_KEY = "sk-ant-e2e-fake-key"

@@ -12,8 +12,8 @@ import websockets
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chats.models import Message
+from fakes.deepgram_server import TEST_API_KEY
 from tests.factories import TEST_PASSWORD, ConversationFactory, UserFactory
-from tests.fakes.deepgram_server import TEST_API_KEY, deepgram_server  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +22,7 @@ AUDIO_QUERY = "encoding=linear16&sample_rate=16000&channels=1"
 
 
 @pytest.fixture
-def speech(monkeypatch, deepgram_server):  # noqa: F811
+def speech(monkeypatch, deepgram_server):
     """Processes started after this use the fake Deepgram through the real SDK."""
     monkeypatch.setenv("NORA_STT_PROVIDER", "deepgram")
     monkeypatch.setenv("DEEPGRAM_API_KEY", TEST_API_KEY)

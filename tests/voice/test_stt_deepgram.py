@@ -6,11 +6,10 @@ import time
 
 import pytest
 
-from tests.fakes.deepgram_server import (  # noqa: F401  (deepgram_server is a fixture)
+from fakes.deepgram_server import (
     TEST_API_KEY,
     FakeDeepgramServer,
     Script,
-    deepgram_server,
     refused_url,
 )
 from voice.stt import AudioFormat, SpeechToTextError, speech_to_text
@@ -30,7 +29,7 @@ class Partials(list[str]):
 
 
 @pytest.fixture
-def deepgram(settings, deepgram_server: FakeDeepgramServer) -> FakeDeepgramServer:  # noqa: F811
+def deepgram(settings, deepgram_server: FakeDeepgramServer) -> FakeDeepgramServer:
     settings.DEEPGRAM_API_KEY = TEST_API_KEY
     settings.DEEPGRAM_BASE_URL = deepgram_server.url
     # Long enough that no KeepAlive muddles the recorded controls; the keep-alive tests shorten it.

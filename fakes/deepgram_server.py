@@ -20,7 +20,7 @@ a final result, `result_delay` slows every answer; `refused_url()` is a port nob
 
 For benchmarks it also runs on its own:
 
-    python -m tests.fakes.deepgram_server --port 8766 --result-latency-ms 250
+    python -m fakes.deepgram_server --port 8766 --result-latency-ms 250
 """
 
 import argparse
@@ -36,17 +36,16 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from tests.fakes.background import BackgroundServer
+from fakes.background import BackgroundServer
 
 log = logging.getLogger(__name__)
 
@@ -378,13 +377,6 @@ def refused_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"ws://127.0.0.1:{port}"
-
-
-@pytest.fixture
-def deepgram_server() -> Iterator[FakeDeepgramServer]:
-    """A fresh fake Deepgram server in a background thread, for sync and async tests alike."""
-    with FakeDeepgramServer() as server:
-        yield server
 
 
 def main(argv: Sequence[str] | None = None) -> None:

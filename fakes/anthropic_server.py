@@ -13,7 +13,7 @@ non-streaming ones (titles) take `title_script`s, and an empty queue falls back 
 
 For benchmarks it also runs on its own:
 
-    python -m tests.fakes.anthropic_server --port 8765 --first-token-ms 400 --token-interval-ms 20 --tokens 200
+    python -m fakes.anthropic_server --port 8765 --first-token-ms 400 --token-interval-ms 20 --tokens 200
 """
 
 import argparse
@@ -26,13 +26,11 @@ import itertools
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
-from tests.fakes.background import BackgroundServer
+from fakes.background import BackgroundServer
 
 log = logging.getLogger(__name__)
 
@@ -401,13 +399,6 @@ class FakeAnthropicServer(BackgroundServer):
         await chunk(_sse("message_stop", {"type": "message_stop"}))
         await chunk(b"")
         return True
-
-
-@pytest.fixture
-def anthropic_server() -> Iterator[FakeAnthropicServer]:
-    """A fresh fake Anthropic server in a background thread, for sync and async tests alike."""
-    with FakeAnthropicServer() as server:
-        yield server
 
 
 def main(argv: Sequence[str] | None = None) -> None:
