@@ -25,16 +25,15 @@ application = ProtocolTypeRouter(
 
 reason_phrases_install()
 
-# Daphne's writes go out when they are made, not a pass of the event loop later: at 50
-# clients that cut the per-chunk p99 by about 40% and the CPU per stream by a tenth (bench/).
+# Daphne's writes go out when they are made, not a pass of the event loop later: one turn of
+# the loop fewer for every chunk of every stream (nora/eager_writes.py).
 eager_writes_install()
 
 # Everything loaded so far lives as long as the process. Frozen, it is left out of the
-# collector's full passes, which walked all of it: a full collection under load paused
-# the event loop for 150 to 200 ms, and for 30 to 40 ms once frozen (bench/sse_capacity).
+# collector's full passes, which would otherwise walk all of it and pause the event loop, and
+# every open stream with it, for as long.
 gc.collect()
 gc.freeze()
-# Open streams are long-lived, and every full pass walks all of them: with 200 open, each
-# paused the event loop for 80 to 150 ms. A tenth as many full passes; what only they free
-# (a few hundred objects in reference cycles per request) is freed later.
+# Open streams are long-lived, and every full pass walks all of them: a tenth as many full
+# passes. What only they free (a few objects in reference cycles per request) is freed later.
 gc.set_threshold(*gc.get_threshold()[:2], 100)

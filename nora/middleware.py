@@ -2,10 +2,10 @@
 
 Under ASGI, Django runs each hook of a `MiddlewareMixin` middleware through `sync_to_async`:
 thirteen thread hops per request for these seven, for hooks that only read and set headers
-and request attributes. Profiles of the reply stream put those hops at about a tenth of its
-CPU. Each class here is Django's, with its hooks called directly on the event loop. Two
-hooks can reach the database, a session being saved and messages stored in the session;
-those still run in a thread, but only when they will write.
+and request attributes, on every request before the reply stream's first byte. Each class
+here is Django's, with its hooks called directly on the event loop. Two hooks can reach the
+database, a session being saved and messages stored in the session; those still run in a
+thread, but only when they will write.
 
 Sync requests (WSGI, the test client) run Django's code unchanged. Django's deploy checks
 find three of these by path; nora/checks.py runs them against these subclasses.

@@ -134,9 +134,9 @@ class VoiceConsumer(AsyncWebsocketConsumer):
     # Frames -----------------------------------------------------------------------------
 
     async def dispatch(self, message) -> None:
-        # Channels closes stale database connections (a thread hop) before every message; at
-        # ten audio frames a second per socket that was a fifth of the voice CPU. Handlers here
-        # reach the database only through database_sync_to_async, which does it for them.
+        # Channels closes stale database connections (a thread hop) before every message, and
+        # audio arrives as many frames a second per socket. Handlers here reach the database
+        # only through database_sync_to_async, which does it for them.
         if message["type"] == "websocket.receive":
             await self.websocket_receive(message)
             return

@@ -396,9 +396,9 @@ class LiveReply:
     async def _title_generate(self) -> str | None:
         """The model's title, saved over the fallback; None keeps the fallback.
 
-        Asked for once the reply's request is answered. Sent together, the two requests
-        were built, and their answers handled, at the same moments, and the title's share
-        of that work delayed the reply's first words (by 6 to 7.5 ms in bench/title_first_chunk).
+        Asked for once the reply's request is answered: sent together, the two requests are
+        built, and their answers handled, at the same moments, and the title's share of that
+        work delays the reply's first words (bench/title_first_chunk).
         """
         await self._reply_opened.wait()
         try:
@@ -429,8 +429,8 @@ class _ProgressSaver:
     """Saves the growing text of every live reply on an event loop, in one statement per interval.
 
     It also shows a reply's row is alive while the model is silent. One statement for all
-    of them, rather than one per reply: with 200 streams open, a save a second for each took
-    a fifth of the server's core (bench/sse_capacity).
+    of them, rather than one per reply, so that the cost of saving grows with the interval's
+    count, not with the number of open streams (bench/sse_capacity).
     """
 
     def __init__(self) -> None:

@@ -62,8 +62,8 @@ async def _stream_events(response) -> AsyncIterator[ModelEvent]:
 
     Lines are cut from the response's bytes here rather than read through the SDK's line
     iterator, which decodes text and splits lines in three more generator layers that every
-    event passes through: about 6,700 instructions per token, 1.1% of a turn's
-    (bench/turn_instructions). A line is decoded by `json.loads`, which takes UTF-8 bytes.
+    event passes through (bench/turn_instructions counts the difference). A line is decoded
+    by `json.loads`, which takes UTF-8 bytes.
     """
     event = b""
     model = ""
@@ -191,9 +191,8 @@ class AnthropicReplyProvider:
             base_url=settings.ANTHROPIC_BASE_URL or None,
             timeout=settings.NORA_LLM_TIMEOUT_SECONDS,
             max_retries=0,
-            # The SDK's aiohttp transport rather than its default httpx one: reading a
-            # stream through httpx, httpcore and anyio was a quarter of a reply's CPU, and
-            # this spends about a sixth less per reply in all (bench/sse_cpu).
+            # The SDK's aiohttp transport rather than its default httpx one: reading a stream
+            # through httpx, httpcore and anyio costs more CPU per reply (bench/sse_cpu).
             http_client=anthropic.DefaultAioHttpClient(timeout=settings.NORA_LLM_TIMEOUT_SECONDS),
         )
 
@@ -220,7 +219,7 @@ class AnthropicReplyProvider:
             try:
                 # The SDK's raw streaming response: its request building, headers, timeouts and
                 # status errors, without parsing every event into models and accumulating the
-                # whole message, which profiles showed as a sixth of the CPU a reply costs.
+                # whole message, work a reply's stream does not need.
                 async with client.messages.with_streaming_response.create(
                     model=settings.NORA_CHAT_MODEL,
                     system=system,
