@@ -3,13 +3,12 @@ import logging
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.test import AsyncClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from nora.asgi import application
 from nora.observability import ContextFilter, JsonFormatter
 from tests.factories import TEST_PASSWORD, ConversationFactory, UserFactory
+from tests.sockets import socket_communicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,7 +68,7 @@ async def test_no_secret_or_message_text_reaches_a_log_line(caplog):
         headers={"authorization": f"Bearer {access}"},
     )
     reply = b"".join([chunk async for chunk in response.streaming_content]).decode()
-    communicator = WebsocketCommunicator(application, f"/chats/ws/voice/{conversation.id}?token={access}")
+    communicator = socket_communicator(token=access, session_id=conversation.id, query="")
     await communicator.connect()
     await communicator.receive_json_from(timeout=5)
     await communicator.disconnect()

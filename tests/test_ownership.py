@@ -4,13 +4,12 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.test import AsyncClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chats.models import Conversation, Message
-from nora.asgi import application
 from tests.factories import ConversationFactory, MessageFactory
+from tests.sockets import socket_communicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,9 +63,7 @@ async def test_the_stream_is_404_on_someone_elses_conversation(user, victim_conv
 
 
 async def test_the_voice_socket_gives_a_new_conversation_instead_of_someone_elses(user, victim_conversation):
-    communicator = WebsocketCommunicator(
-        application, f"/chats/ws/voice/{victim_conversation.id}?token={AccessToken.for_user(user)}"
-    )
+    communicator = socket_communicator(user, victim_conversation.id, query="")
     await communicator.connect()
     status = await communicator.receive_json_from(timeout=5)
     assert status["session_id"] != str(victim_conversation.id)

@@ -4,7 +4,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from nora.asgi import application
+from tests.sockets import socket_communicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,7 +22,7 @@ def test_ticket_needs_a_token(anon):
 
 
 async def open_socket(query: str) -> tuple[WebsocketCommunicator, dict]:
-    communicator = WebsocketCommunicator(application, f"/chats/ws/voice/new?{query}")
+    communicator = socket_communicator(query=query)
     await communicator.connect()
     return communicator, await communicator.receive_json_from(timeout=5)
 

@@ -1,7 +1,6 @@
 """Injected faults: what the client sees and what is saved when a dependency fails."""
 
 import asyncio
-import json
 import shutil
 import socket
 import subprocess
@@ -11,28 +10,19 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import OperationalError
 from django.test import AsyncClient
-from rest_framework_simplejwt.tokens import AccessToken
 
 from chats import services
 from chats.models import Message
+from fakes.deepgram_server import refused_url
 from tests.factories import ConversationFactory
-from tests.fakes.deepgram_server import refused_url
+from tests.streams import message_post, without_keepalives
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def send(user, conversation_id, text="hello"):
-    response = await AsyncClient().post(
-        f"/chats/{conversation_id}/message",
-        json.dumps({"message": text}),
-        content_type="application/json",
-        headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
-    )
-    if not response.streaming:
-        return response, None
-    raw = b"".join([chunk async for chunk in response.streaming_content]).decode()
-    events = [json.loads(frame[6:]) for frame in raw.split("\n\n") if frame.startswith("data: ")]
-    return response, events
+    response, events = await message_post(user, conversation_id, {"message": text})
+    return response, without_keepalives(events) if events is not None else None
 
 
 async def reply_of(conversation) -> Message:

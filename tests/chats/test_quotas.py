@@ -2,33 +2,24 @@
 
 import asyncio
 import contextvars
-import json
 
 import pytest
 import redis
 from asgiref.sync import sync_to_async
 from django.core.cache import caches
-from django.test import AsyncClient
-from rest_framework_simplejwt.tokens import AccessToken
 
 from chats import quotas
 from chats.models import Message
 from nora.errors import TooManyRequestsError
 from nora.ratelimit import window_count
 from tests.factories import ConversationFactory, UserFactory
+from tests.streams import message_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def send(user, conversation_id, text="hello"):
-    response = await AsyncClient().post(
-        f"/chats/{conversation_id}/message",
-        json.dumps({"message": text}),
-        content_type="application/json",
-        headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
-    )
-    if response.streaming:
-        b"".join([chunk async for chunk in response.streaming_content])
+    response, _ = await message_post(user, conversation_id, {"message": text})
     return response
 
 

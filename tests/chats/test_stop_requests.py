@@ -7,8 +7,9 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.test import AsyncClient
 
-from tests.chats.test_stream import auth, messages_of, send, without_keepalives
+from tests.chats.test_stream import messages_of
 from tests.factories import ConversationFactory
+from tests.streams import auth, message_post, without_keepalives
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,7 +39,7 @@ async def reply_streaming(conversation_id) -> None:
 async def long_reply_stopped(anthropic_model, owner, conversation_id) -> str:
     """Stop a long reply once it streams; the status it ended with."""
     anthropic_model.reply_script(tokens=[f" w{i}" for i in range(40)], token_interval=0.05)
-    streaming = asyncio.create_task(send(owner, conversation_id, {"message": "tell me a long story"}))
+    streaming = asyncio.create_task(message_post(owner, conversation_id, {"message": "tell me a long story"}))
     await reply_streaming(conversation_id)
     assert await stop(owner, conversation_id) is True
     return without_keepalives((await streaming)[1])[-1]["status"]
@@ -48,8 +49,8 @@ async def test_a_stop_ends_only_the_reply_of_the_conversation_it_names(anthropic
     stopped, running = [await sync_to_async(ConversationFactory)(user=owner) for _ in range(2)]
     for _ in range(2):
         anthropic_model.reply_script(tokens=[f" w{i}" for i in range(40)], token_interval=0.05)
-    stopped_task = asyncio.create_task(send(owner, stopped.id, {"message": "tell me a story"}))
-    running_task = asyncio.create_task(send(owner, running.id, {"message": "tell me another"}))
+    stopped_task = asyncio.create_task(message_post(owner, stopped.id, {"message": "tell me a story"}))
+    running_task = asyncio.create_task(message_post(owner, running.id, {"message": "tell me another"}))
     await reply_streaming(stopped.id)
     await reply_streaming(running.id)
 
@@ -64,10 +65,10 @@ async def test_a_stop_ends_only_the_reply_of_the_conversation_it_names(anthropic
 
 async def test_a_turn_refused_while_a_reply_streams_leaves_that_reply_stoppable(anthropic_model, owner, conversation):
     anthropic_model.reply_script(tokens=[f" w{i}" for i in range(40)], token_interval=0.05)
-    streaming = asyncio.create_task(send(owner, conversation.id, {"message": "tell me a long story"}))
+    streaming = asyncio.create_task(message_post(owner, conversation.id, {"message": "tell me a long story"}))
     await reply_streaming(conversation.id)
 
-    refused, _ = await send(owner, conversation.id, {"message": "and another thing"})
+    refused, _ = await message_post(owner, conversation.id, {"message": "and another thing"})
     assert refused.status_code == 409
     assert await stop(owner, conversation.id) is True
 
@@ -88,7 +89,7 @@ async def test_replies_in_one_process_share_one_receive_on_the_channel_layer(ant
     monkeypatch.setattr(layer, "receive", receive_counted)
     for _ in range(4):
         conversation = await sync_to_async(ConversationFactory)(user=owner)
-        response, events = await send(owner, conversation.id, {"message": "hello"})
+        response, events = await message_post(owner, conversation.id, {"message": "hello"})
         assert without_keepalives(events)[-1]["status"] == "complete"
 
     assert len(receives) == 1
@@ -111,7 +112,7 @@ async def test_stops_reach_replies_again_after_the_channel_layer_failed(
 
     monkeypatch.setattr(layer, "receive", receive_failing_once)
     anthropic_model.reply_script(tokens=[f" w{i}" for i in range(40)], token_interval=0.05)
-    streaming = asyncio.create_task(send(owner, conversation.id, {"message": "tell me a long story"}))
+    streaming = asyncio.create_task(message_post(owner, conversation.id, {"message": "tell me a long story"}))
     await reply_streaming(conversation.id)
     await asyncio.sleep(0.2)
 
@@ -138,7 +139,7 @@ async def test_replies_after_the_first_leave_the_stop_group_alone(anthropic_mode
     monkeypatch.setattr(layer, "group_discard", group_discard_counted)
     for _ in range(3):
         conversation = await sync_to_async(ConversationFactory)(user=owner)
-        _, events = await send(owner, conversation.id, {"message": "hello"})
+        _, events = await message_post(owner, conversation.id, {"message": "hello"})
         assert without_keepalives(events)[-1]["status"] == "complete"
 
     assert memberships == [("add", "reply-stop")]
@@ -150,7 +151,7 @@ async def test_stops_still_arrive_after_channels_would_have_forgotten_the_proces
         "default": {**layer_settings, "CONFIG": {**layer_settings.get("CONFIG", {}), "group_expiry": 1}}
     }
     first, second = [await sync_to_async(ConversationFactory)(user=owner) for _ in range(2)]
-    _, events = await send(owner, first.id, {"message": "hello"})
+    _, events = await message_post(owner, first.id, {"message": "hello"})
     assert without_keepalives(events)[-1]["status"] == "complete"
     await asyncio.sleep(1.1)
 
@@ -169,7 +170,7 @@ async def test_stops_arrive_again_soon_after_redis_lost_the_stop_group(anthropic
 
     monkeypatch.setattr(layer, "group_add", group_add_seen)
     first, second = [await sync_to_async(ConversationFactory)(user=owner) for _ in range(2)]
-    _, events = await send(owner, first.id, {"message": "hello"})
+    _, events = await message_post(owner, first.id, {"message": "hello"})
     assert without_keepalives(events)[-1]["status"] == "complete"
     # Flushed, or a failover to a replica that never had it: the connections live on.
     await layer.group_discard("reply-stop", channels[0])

@@ -11,7 +11,6 @@ from asgiref.sync import sync_to_async
 from django.db import OperationalError
 from django.test import AsyncClient
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
 
 from chats import selectors, services
 from chats.engine.replies import ReplyChunk, ReplyDone, ReplyStart, turn_start
@@ -19,46 +18,11 @@ from chats.models import Conversation, Message
 from chats.streams import sse_stream
 from nora.errors import ConflictError
 from tests.factories import ConversationFactory, MessageFactory
+from tests.streams import auth, message_post, sse_parse, without_keepalives
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 KEY = "sk-ant-test-key-never-shown"
-
-
-def auth(user) -> dict:
-    return {"authorization": f"Bearer {AccessToken.for_user(user)}"}
-
-
-def parse_sse(raw: bytes) -> list:
-    """Every frame must be exactly `data: <json>` or a `: keep-alive` comment, each ending in a blank line."""
-    assert raw.endswith(b"\n\n")
-    frames = raw[:-2].split(b"\n\n")
-    events = []
-    for frame in frames:
-        assert b"\n" not in frame, frame
-        if frame.startswith(b":"):
-            assert frame == b": keep-alive"
-            events.append("keep-alive")
-            continue
-        assert frame.startswith(b"data: "), frame
-        events.append(json.loads(frame[len(b"data: ") :]))
-    return events
-
-
-async def send(user, conversation_id, body: dict | str, *, client: AsyncClient | None = None):
-    client = client or AsyncClient()
-    payload = body if isinstance(body, str) else json.dumps(body)
-    response = await client.post(
-        f"/chats/{conversation_id}/message", payload, content_type="application/json", headers=auth(user)
-    )
-    if not response.streaming:
-        return response, None
-    raw = b"".join([chunk async for chunk in response.streaming_content])
-    return response, parse_sse(raw)
-
-
-def without_keepalives(events: list) -> list:
-    return [event for event in events if event != "keep-alive"]
 
 
 async def messages_of(conversation_id) -> list[Message]:
@@ -67,7 +31,9 @@ async def messages_of(conversation_id) -> list[Message]:
 
 async def test_streams_a_reply_and_saves_both_messages(anthropic_model, owner, conversation):
     anthropic_model.reply_script(tokens=["During", " the first", " trimester", "..."])
-    response, events = await send(owner, conversation.id, {"message": "What should I expect in my first trimester?"})
+    response, events = await message_post(
+        owner, conversation.id, {"message": "What should I expect in my first trimester?"}
+    )
     assert response.status_code == 200
     assert response["Content-Type"] == "text/event-stream"
     assert response["Cache-Control"] == "no-cache"
@@ -95,7 +61,7 @@ async def test_first_message_gets_a_title_from_the_model(anthropic_model, owner)
     conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
     anthropic_model.title_script(title="Pregnancy Questions")
     anthropic_model.reply_script(tokens=["Hi"], first_token_delay=0.3)
-    _, events = await send(owner, conversation.id, {"message": "what should i expect in my first trimester"})
+    _, events = await message_post(owner, conversation.id, {"message": "what should i expect in my first trimester"})
     start, *_, done = without_keepalives(events)
     assert start["title"] == "Pregnancy Questions"
     assert "title" not in done
@@ -109,7 +75,7 @@ async def test_slow_title_does_not_delay_the_first_chunk(anthropic_model, owner)
     conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
     anthropic_model.title_script(title="Morning Sickness Help", first_token_delay=0.4)
     anthropic_model.reply_script(tokens=["Ginger", " helps"])
-    _, events = await send(owner, conversation.id, {"message": "morning sickness is awful any tips"})
+    _, events = await message_post(owner, conversation.id, {"message": "morning sickness is awful any tips"})
     start, first, *_, done = without_keepalives(events)
     assert start["title"] == "Morning sickness is awful any tips"
     assert first == {"type": "chunk", "content": "Ginger"}
@@ -123,7 +89,7 @@ async def test_title_failure_keeps_the_fallback(anthropic_model, owner):
     anthropic_model.title_script(status=500)
     anthropic_model.title_script(status=500)
     anthropic_model.title_script(status=500)
-    _, events = await send(owner, conversation.id, {"message": "Can I eat sushi while pregnant?"})
+    _, events = await message_post(owner, conversation.id, {"message": "Can I eat sushi while pregnant?"})
     start, *_, done = without_keepalives(events)
     assert start["title"] == "Can I eat sushi while pregnant?"
     assert done["status"] == "complete" and "title" not in done
@@ -136,7 +102,7 @@ async def test_the_title_is_asked_for_once_the_reply_is_under_way(anthropic_mode
     conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
     anthropic_model.title_script(title="Pregnancy Questions")
     anthropic_model.reply_script(tokens=["Hi"], first_token_delay=0.3)
-    _, events = await send(owner, conversation.id, {"message": "what should i expect in my first trimester"})
+    _, events = await message_post(owner, conversation.id, {"message": "what should i expect in my first trimester"})
     assert without_keepalives(events)[0]["title"] == "Pregnancy Questions"
     asked = [request for request in anthropic_model.requests if not request.is_triage]
     assert [request.is_stream for request in asked] == [True, False]
@@ -147,7 +113,7 @@ async def test_a_reply_that_fails_before_it_opens_still_gets_its_title(anthropic
     conversation = await sync_to_async(ConversationFactory)(user=owner, title=None)
     anthropic_model.title_script(title="Sushi in Pregnancy")
     anthropic_model.reply_script(status=400)
-    _, events = await send(owner, conversation.id, {"message": "Can I eat sushi while pregnant?"})
+    _, events = await message_post(owner, conversation.id, {"message": "Can I eat sushi while pregnant?"})
     assert without_keepalives(events)[-1]["type"] == "error"
     for _ in range(100):
         await conversation.arefresh_from_db()
@@ -162,7 +128,7 @@ async def test_a_rename_during_the_reply_wins_over_the_model_title(anthropic_mod
     anthropic_model.title_script(title="Model Title", first_token_delay=0.5)
     anthropic_model.reply_script(tokens=["a", "b", "c"], token_interval=0.1)
     client = AsyncClient()
-    task = asyncio.create_task(send(owner, conversation.id, {"message": "hello there"}))
+    task = asyncio.create_task(message_post(owner, conversation.id, {"message": "hello there"}))
     await asyncio.sleep(0.2)
     renamed = await client.patch(
         f"/chats/{conversation.id}/title", {"title": "Mine"}, content_type="application/json", headers=auth(owner)
@@ -178,7 +144,7 @@ async def test_history_personality_and_profile_reach_the_model(anthropic_model, 
     await owner.asave()
     await sync_to_async(MessageFactory)(conversation=conversation, sender="user", message="I'm Sam")
     await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", message="Hi Sam!")
-    await send(owner, conversation.id, {"message": "What now?", "personality": "midwife"})
+    await message_post(owner, conversation.id, {"message": "What now?", "personality": "midwife"})
     request = anthropic_model.reply_requests[-1].body
     assert [
         (m["role"], m["content"] if isinstance(m["content"], str) else m["content"][0]["text"])
@@ -202,7 +168,7 @@ async def test_history_is_bounded_oldest_dropped_first(anthropic_model, owner, c
             conversation=conversation, sender="user", message=f"old question {index} " + "x" * 20
         )
         await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", message=f"old answer {index}")
-    await send(owner, conversation.id, {"message": "newest"})
+    await message_post(owner, conversation.id, {"message": "newest"})
     messages = anthropic_model.reply_requests[-1].body["messages"]
     assert messages[-1]["content"] in ("newest", [{"type": "text", "text": "newest"}])
     assert messages[0]["role"] == "user"
@@ -213,7 +179,7 @@ async def test_overload_before_any_text_is_retried_quietly(anthropic_model, owne
     anthropic_model.reply_script(status=529)
     anthropic_model.reply_script(error_after=0)
     anthropic_model.reply_script(tokens=["Fine", " now"])
-    _, events = await send(owner, conversation.id, {"message": "hello"})
+    _, events = await message_post(owner, conversation.id, {"message": "hello"})
     events = without_keepalives(events)
     assert [e["type"] for e in events] == ["start", "chunk", "chunk", "done"]
     assert len(anthropic_model.reply_requests) == 3
@@ -221,7 +187,7 @@ async def test_overload_before_any_text_is_retried_quietly(anthropic_model, owne
 
 async def test_overload_after_text_saves_the_partial_reply_and_ends_with_error(anthropic_model, owner, conversation):
     anthropic_model.reply_script(tokens=["Part", " one", " two"], error_after=2)
-    _, events = await send(owner, conversation.id, {"message": "hello"})
+    _, events = await message_post(owner, conversation.id, {"message": "hello"})
     events = without_keepalives(events)
     assert [e["type"] for e in events] == ["start", "chunk", "chunk", "error"]
     assert events[-1]["message"] == "Nora's AI service is busy right now. Please try again in a moment."
@@ -231,7 +197,7 @@ async def test_overload_after_text_saves_the_partial_reply_and_ends_with_error(a
 
 async def test_provider_401_is_a_clear_error_without_secrets(anthropic_model, owner, conversation):
     anthropic_model.reply_script(status=401)
-    _, events = await send(owner, conversation.id, {"message": "hello"})
+    _, events = await message_post(owner, conversation.id, {"message": "hello"})
     events = without_keepalives(events)
     assert [e["type"] for e in events] == ["start", "error"]
     error = events[-1]
@@ -245,14 +211,14 @@ async def test_provider_401_is_a_clear_error_without_secrets(anthropic_model, ow
 async def test_keep_alive_comments_while_the_model_is_silent(anthropic_model, owner, conversation, settings):
     settings.NORA_SSE_KEEPALIVE_SECONDS = 0.1
     anthropic_model.reply_script(tokens=["late"], first_token_delay=0.5)
-    _, events = await send(owner, conversation.id, {"message": "hello"})
+    _, events = await message_post(owner, conversation.id, {"message": "hello"})
     assert "keep-alive" in events
     assert without_keepalives(events)[-1]["type"] == "done"
 
 
 async def test_text_is_saved_while_it_grows(anthropic_model, owner, conversation):
     anthropic_model.reply_script(tokens=["one", " two", " three", " four"], token_interval=0.3)
-    task = asyncio.create_task(send(owner, conversation.id, {"message": "hello"}))
+    task = asyncio.create_task(message_post(owner, conversation.id, {"message": "hello"}))
     await asyncio.sleep(0.75)
     _, reply = await messages_of(conversation.id)
     assert reply.status == "streaming"
@@ -276,7 +242,9 @@ async def test_the_progress_of_every_live_reply_is_saved_in_one_statement(
     monkeypatch.setattr(services, "replies_progress_save", recorded)
     for _ in range(2):
         anthropic_model.reply_script(tokens=["one", " two", " three"], token_interval=0.3)
-    await asyncio.gather(send(owner, conversation.id, {"message": "hello"}), send(owner, other.id, {"message": "hi"}))
+    await asyncio.gather(
+        message_post(owner, conversation.id, {"message": "hello"}), message_post(owner, other.id, {"message": "hi"})
+    )
 
     replies = {m.id for m in await messages_of(conversation.id) + await messages_of(other.id) if m.sender == "ai"}
     assert replies in saves
@@ -309,7 +277,7 @@ async def test_progress_that_could_not_be_saved_is_saved_at_the_next_interval(
 
     monkeypatch.setattr(services, "replies_progress_save", first_refused)
     anthropic_model.reply_script(tokens=["one", " two", " three", " four"], token_interval=0.3)
-    task = asyncio.create_task(send(owner, conversation.id, {"message": "hello"}))
+    task = asyncio.create_task(message_post(owner, conversation.id, {"message": "hello"}))
     await asyncio.sleep(0.75)
     _, reply = await messages_of(conversation.id)
     assert len(attempts) > 1
@@ -320,9 +288,9 @@ async def test_progress_that_could_not_be_saved_is_saved_at_the_next_interval(
 
 async def test_a_second_message_while_a_reply_is_generated_is_409(anthropic_model, owner, conversation):
     anthropic_model.reply_script(tokens=["slow"], first_token_delay=0.5)
-    first = asyncio.create_task(send(owner, conversation.id, {"message": "first"}))
+    first = asyncio.create_task(message_post(owner, conversation.id, {"message": "first"}))
     await asyncio.sleep(0.2)
-    response, _ = await send(owner, conversation.id, {"message": "second"})
+    response, _ = await message_post(owner, conversation.id, {"message": "second"})
     assert response.status_code == 409
     assert response.json() == {"message": "A reply is already being generated", "errors": {}}
     await first
@@ -336,7 +304,7 @@ async def test_a_live_reply_older_than_the_history_read_still_blocks_a_turn(owne
     live = await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", status="streaming")
     await Message.objects.filter(id=live.id).aupdate(created_at=timezone.now() - timedelta(hours=1))
     await sync_to_async(MessageFactory.create_batch)(selectors.HISTORY_MESSAGES, conversation=conversation)
-    response, _ = await send(owner, conversation.id, {"message": "are you still there?"})
+    response, _ = await message_post(owner, conversation.id, {"message": "are you still there?"})
     assert response.status_code == 409
     assert await Message.objects.filter(conversation=conversation).acount() == selectors.HISTORY_MESSAGES + 1
 
@@ -358,7 +326,7 @@ async def test_a_reply_started_after_the_context_was_read_still_blocks_the_turn(
 ):
     settings.NORA_REPLY_STALE_SECONDS = 60
     reply_started_after_the_context_is_read(monkeypatch, conversation)
-    response, _ = await send(owner, conversation.id, {"message": "second"})
+    response, _ = await message_post(owner, conversation.id, {"message": "second"})
     assert response.status_code == 409
     assert response.json() == {"message": "A reply is already being generated", "errors": {}}
     assert [m.sender for m in await messages_of(conversation.id)] == ["ai"]
@@ -400,11 +368,11 @@ async def test_a_second_message_while_a_reply_is_generated_never_reaches_the_mod
         return reply_create(**fields)
 
     # A first reply in another conversation builds the SDK's client, so a request would leave at once.
-    await send(owner, (await sync_to_async(ConversationFactory)(user=owner)).id, {"message": "first"})
+    await message_post(owner, (await sync_to_async(ConversationFactory)(user=owner)).id, {"message": "first"})
     anthropic_model.requests.clear()
     monkeypatch.setattr(services, "_streaming_reply_create", reply_create_given_time_to_ask)
     await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", status="streaming")
-    response, _ = await send(owner, conversation.id, {"message": "second"})
+    response, _ = await message_post(owner, conversation.id, {"message": "second"})
     assert response.status_code == 409
     assert anthropic_model.reply_requests == []
 
@@ -420,7 +388,7 @@ async def test_the_model_is_asked_while_the_turn_is_being_saved(anthropic_model,
 
     monkeypatch.setattr(services, "_streaming_reply_create", reply_create_after_the_request)
     anthropic_model.reply_script(tokens=["Rest", " helps"])
-    _, events = await send(owner, conversation.id, {"message": "so tired"})
+    _, events = await message_post(owner, conversation.id, {"message": "so tired"})
     assert asked_before_the_reply_was_written == [True]
     assert [e["content"] for e in without_keepalives(events) if e["type"] == "chunk"] == ["Rest", " helps"]
     [request] = anthropic_model.reply_requests
@@ -431,7 +399,7 @@ async def test_a_turn_not_asked_while_saving_is_asked_once_saved(anthropic_model
     """A reply that looked live when the history was read, and ended before the insert."""
     monkeypatch.setattr(selectors.PromptContext, "reply_live", property(lambda context: True))
     anthropic_model.reply_script(tokens=["Rest", " helps"])
-    _, events = await send(owner, conversation.id, {"message": "so tired"})
+    _, events = await message_post(owner, conversation.id, {"message": "so tired"})
     assert [e["content"] for e in without_keepalives(events) if e["type"] == "chunk"] == ["Rest", " helps"]
     [request] = anthropic_model.reply_requests
     assert request.body["messages"][-1] == {"role": "user", "content": "so tired"}
@@ -445,7 +413,7 @@ async def test_a_turn_that_cannot_be_saved_shows_nothing_of_the_reply(
         raise OperationalError("disk full")
 
     monkeypatch.setattr(services, "_streaming_reply_create", reply_create_refused)
-    response, _ = await send(owner, conversation.id, {"message": "so tired"})
+    response, _ = await message_post(owner, conversation.id, {"message": "so tired"})
     assert response.status_code == 503
     assert len(anthropic_model.reply_requests) == 1
     assert await Message.objects.filter(conversation=conversation).acount() == 0
@@ -453,7 +421,7 @@ async def test_a_turn_that_cannot_be_saved_shows_nothing_of_the_reply(
 
 async def test_stop_ends_the_stream_and_keeps_the_partial_text(anthropic_model, owner, conversation):
     anthropic_model.reply_script(tokens=[f" word{i}" for i in range(50)], token_interval=0.05)
-    task = asyncio.create_task(send(owner, conversation.id, {"message": "tell me a long story"}))
+    task = asyncio.create_task(message_post(owner, conversation.id, {"message": "tell me a long story"}))
     await asyncio.sleep(0.4)
     stop = await AsyncClient().post(f"/chats/{conversation.id}/stop", headers=auth(owner))
     assert stop.status_code == 200
@@ -481,7 +449,7 @@ async def test_a_reply_left_streaming_by_a_dead_process_does_not_block(anthropic
     await Message.objects.filter(id=stale.id).aupdate(
         updated_at=timezone.now() - timedelta(seconds=settings.NORA_REPLY_STALE_SECONDS + 1)
     )
-    response, events = await send(owner, conversation.id, {"message": "are you there?"})
+    response, events = await message_post(owner, conversation.id, {"message": "are you there?"})
     assert response.status_code == 200
     await stale.arefresh_from_db()
     assert (stale.status, stale.message) == ("incomplete", "half")
@@ -511,7 +479,7 @@ async def test_a_dead_reply_on_a_page_not_read_is_left_to_the_next_turn(owner, c
 
 
 async def test_offline_provider_streams_word_by_word(owner, conversation):
-    _, events = await send(owner, conversation.id, {"message": "what can I eat for nausea?"})
+    _, events = await message_post(owner, conversation.id, {"message": "what can I eat for nausea?"})
     events = without_keepalives(events)
     chunks = [e["content"] for e in events if e["type"] == "chunk"]
     assert len(chunks) > 10
@@ -533,26 +501,26 @@ async def test_offline_provider_streams_word_by_word(owner, conversation):
     ],
 )
 async def test_bad_input_is_400_before_streaming(owner, conversation, body, field):
-    response, _ = await send(owner, conversation.id, body)
+    response, _ = await message_post(owner, conversation.id, body)
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert await Message.objects.filter(conversation=conversation).acount() == 0
 
 
 async def test_message_of_exactly_8000_characters_is_accepted(owner, conversation):
-    response, _ = await send(owner, conversation.id, {"message": "x" * 8000})
+    response, _ = await message_post(owner, conversation.id, {"message": "x" * 8000})
     assert response.status_code == 200
 
 
 async def test_malformed_json_is_400(owner, conversation):
-    response, _ = await send(owner, conversation.id, "{not json")
+    response, _ = await message_post(owner, conversation.id, "{not json")
     assert response.status_code == 400
     assert response.json() == {"message": "The request body must be valid JSON.", "errors": {}}
 
 
 async def test_someone_elses_or_unknown_conversation_is_404(owner):
     theirs = await sync_to_async(ConversationFactory)()
-    response, _ = await send(owner, theirs.id, {"message": "hi"})
+    response, _ = await message_post(owner, theirs.id, {"message": "hi"})
     assert response.status_code == 404
     assert response.json() == {"message": "Conversation not found.", "errors": {}}
     assert await Message.objects.filter(conversation=theirs).acount() == 0
@@ -605,7 +573,7 @@ async def test_get_is_405(owner, conversation):
 async def test_conversation_moves_to_the_top_of_the_list(anthropic_model, owner):
     older = await sync_to_async(ConversationFactory)(user=owner)
     await sync_to_async(ConversationFactory)(user=owner)
-    await send(owner, older.id, {"message": "hi"})
+    await message_post(owner, older.id, {"message": "hi"})
     first = await Conversation.objects.filter(user=owner).order_by("-last_activity_at").afirst()
     assert first.id == older.id
 
@@ -636,4 +604,4 @@ async def test_events_already_waiting_go_out_in_one_write():
     )
     writes = [write async for write in sse_stream(turn)]
     assert len(writes) == 1
-    assert [e["type"] for e in parse_sse(writes[0])] == ["start", "chunk", "chunk", "done"]
+    assert [e["type"] for e in sse_parse(writes[0])] == ["start", "chunk", "chunk", "done"]

@@ -1,28 +1,20 @@
 """Safety through the SSE endpoint: the notice first, the disclaimer in `done`, both saved with the reply."""
 
-import json
-
 import pytest
 from asgiref.sync import sync_to_async
-from django.test import AsyncClient
-from rest_framework_simplejwt.tokens import AccessToken
 
 from chats.models import Conversation, Message
 from tests.factories import ConversationFactory
+from tests.streams import message_post, without_keepalives
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def send(user, text: str) -> tuple[Conversation, list[dict]]:
+    """The message, in a new conversation of the user's."""
     conversation = await sync_to_async(ConversationFactory)(user=user)
-    response = await AsyncClient().post(
-        f"/chats/{conversation.id}/message",
-        json.dumps({"message": text}),
-        content_type="application/json",
-        headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
-    )
-    raw = b"".join([chunk async for chunk in response.streaming_content]).decode()
-    return conversation, [json.loads(frame[6:]) for frame in raw.split("\n\n") if frame.startswith("data: ")]
+    _, events = await message_post(user, conversation.id, {"message": text})
+    return conversation, without_keepalives(events)
 
 
 async def reply_of(conversation) -> Message:

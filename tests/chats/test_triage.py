@@ -15,8 +15,8 @@ from chats.models import Conversation, Message
 from chats.safety.classifier import EMERGENCY_SIGNS, RESEMBLES_EMERGENCY, message_classify
 from chats.safety.triage import NO_SIGN, OTHER_SIGN, classification_raise, triage_answer_read, triage_brief
 from nora.ratelimit import window_count
-from tests.chats.test_stream import send, without_keepalives
 from tests.factories import ConversationFactory
+from tests.streams import message_post, without_keepalives
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +28,7 @@ SEIZURE = "my wife is having a seizure right now"
 async def turn(owner, text: str, **conversation_fields):
     conversation = await sync_to_async(ConversationFactory)(user=owner, **conversation_fields)
     began = time.monotonic()
-    _, events = await send(owner, conversation.id, {"message": text})
+    _, events = await message_post(owner, conversation.id, {"message": text})
     elapsed = time.monotonic() - began
     user_message = await Message.objects.filter(conversation=conversation, sender="user").aget()
     reply = await Message.objects.filter(conversation=conversation, sender="ai").aget()

@@ -7,13 +7,12 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
 from chats.models import Conversation, Message
-from nora.asgi import application
+from fakes.deepgram_server import TEST_API_KEY
 from tests.factories import ConversationFactory, MessageFactory
-from tests.fakes.deepgram_server import TEST_API_KEY
+from tests.sockets import socket_communicator, socket_connected, socket_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,25 +23,8 @@ def encoded(chunk: bytes) -> str:
     return base64.b64encode(chunk).decode()
 
 
-async def connect(
-    user, session_id="new", *, query: str = "encoding=linear16&sample_rate=16000", token: str | None = None
-):
-    token = token if token is not None else str(AccessToken.for_user(user))
-    communicator = WebsocketCommunicator(application, f"/chats/ws/voice/{session_id}?token={token}&{query}")
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
 async def receive(communicator, timeout: float = 5.0) -> dict:
     return await communicator.receive_json_from(timeout=timeout)
-
-
-async def connected(user, session_id="new", **kwargs):
-    communicator = await connect(user, session_id, **kwargs)
-    status = await receive(communicator)
-    assert status["type"] == "status" and status["message"] == "Connected"
-    return communicator, status["session_id"]
 
 
 async def receive_until(communicator, kind: str, *, complete: bool | None = None) -> list[dict]:
@@ -79,7 +61,7 @@ async def test_missing_invalid_or_expired_token_gets_error_and_4001(owner, token
         access = AccessToken.for_user(owner)
         access.set_exp(lifetime=-timedelta(seconds=1))
         token = str(access)
-    communicator = await connect(owner, token=token)
+    communicator = await socket_open(owner, token=token)
     message = await receive(communicator)
     assert message["type"] == "error" and "token" in message["message"]
     assert await communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": 4001}
@@ -87,7 +69,7 @@ async def test_missing_invalid_or_expired_token_gets_error_and_4001(owner, token
 
 async def test_own_conversation_is_used(owner):
     conversation = await sync_to_async(ConversationFactory)(user=owner)
-    communicator, session_id = await connected(owner, conversation.id)
+    communicator, session_id = await socket_connected(owner, conversation.id)
     assert session_id == str(conversation.id)
     await communicator.disconnect()
 
@@ -97,29 +79,27 @@ async def test_any_other_session_id_gets_a_new_conversation(owner, kind):
     session = {"unknown": str(uuid.uuid4()), "not-a-uuid": "hello-world"}.get(kind)
     if kind == "someone-elses":
         session = str((await sync_to_async(ConversationFactory)()).id)
-    communicator, session_id = await connected(owner, session)
+    communicator, session_id = await socket_connected(owner, session)
     assert session_id != session
     assert await Conversation.objects.filter(id=session_id, user=owner).aexists()
     await communicator.disconnect()
 
 
 async def test_unknown_personality_is_refused(owner):
-    communicator = await connect(owner, query="personality=pirate")
+    communicator = await socket_open(owner, query="personality=pirate")
     assert (await receive(communicator))["type"] == "error"
     assert (await communicator.receive_output(timeout=2))["code"] == 4400
 
 
 async def test_a_foreign_browser_origin_is_refused(owner):
     token = AccessToken.for_user(owner)
-    communicator = WebsocketCommunicator(
-        application, f"/chats/ws/voice/new?token={token}", headers=[(b"origin", b"https://evil.example")]
-    )
+    communicator = socket_communicator(token=token, query="", headers=[(b"origin", b"https://evil.example")])
     connected_, _ = await communicator.connect()
     assert not connected_
 
 
 async def test_ping_pong(owner):
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await communicator.send_json_to({"type": "ping", "timestamp": "1732634523"})
     assert await receive(communicator) == {"type": "pong", "timestamp": "1732634523"}
     await communicator.disconnect()
@@ -130,7 +110,7 @@ async def test_ping_pong(owner):
 
 async def test_a_spoken_turn_is_transcribed_saved_and_answered(deepgram, owner):
     deepgram.script(words=["is", "sushi", "safe", "in", "pregnancy"])
-    communicator, session_id = await connected(owner)
+    communicator, session_id = await socket_connected(owner)
     partials = await speak(communicator, words=5)
     assert [p["type"] for p in partials] == ["partial_transcript"] * 5
     assert partials[-1]["text"].lower().startswith("is sushi safe in pregnancy")
@@ -160,7 +140,7 @@ async def test_a_spoken_turn_is_transcribed_saved_and_answered(deepgram, owner):
 async def spoken_first_message(owner, deepgram) -> tuple[list[dict], str]:
     """A first message spoken into a new conversation: every message up to the complete reply."""
     deepgram.script(words=["is", "sushi", "safe", "in", "pregnancy"])
-    communicator, session_id = await connected(owner)
+    communicator, session_id = await socket_connected(owner)
     await speak(communicator, words=5)
     await communicator.send_json_to({"type": "stop_talking"})
     messages = await receive_until(communicator, "ai_response", complete=True)
@@ -197,7 +177,7 @@ async def test_a_first_message_whose_model_title_fails_gets_the_fallback_once(an
 
 
 async def test_query_audio_format_reaches_deepgram(deepgram, owner):
-    communicator, _ = await connected(owner, query="encoding=linear16&sample_rate=16000&channels=1")
+    communicator, _ = await socket_connected(owner, query="encoding=linear16&sample_rate=16000&channels=1")
     await speak(communicator, words=1)
     query = deepgram.stream.query
     assert (query["encoding"], query["sample_rate"], query["channels"], query["model"]) == (
@@ -210,7 +190,7 @@ async def test_query_audio_format_reaches_deepgram(deepgram, owner):
 
 
 async def test_silence_is_no_speech_and_no_model_call(deepgram, owner):
-    communicator, session_id = await connected(owner)
+    communicator, session_id = await socket_connected(owner)
     await communicator.send_json_to({"type": "start_talking"})
     await receive(communicator)
     await communicator.send_json_to({"type": "stop_talking"})
@@ -223,7 +203,7 @@ async def test_silence_is_no_speech_and_no_model_call(deepgram, owner):
 async def test_emergency_gets_the_notice_first(deepgram, owner, settings):
     settings.NORA_EMERGENCY_NUMBER = "999"
     deepgram.script(words=["im", "pregnant", "and", "bleeding", "heavily"])
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await speak(communicator, words=5)
     await communicator.send_json_to({"type": "stop_talking"})
     messages = await receive_until(communicator, "ai_response", complete=True)
@@ -237,7 +217,7 @@ async def test_a_spoken_emergency_gets_the_notice_in_the_language_it_was_spoken_
     settings.NORA_EMERGENCY_NUMBER = "112"
     words = ["tengo", "convulsiones", "y", "estoy", "embarazada", "de", "treinta", "semanas"]
     deepgram.script(words=words)
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await speak(communicator, words=len(words))
     await communicator.send_json_to({"type": "stop_talking"})
     messages = await receive_until(communicator, "ai_response", complete=True)
@@ -256,7 +236,7 @@ async def test_a_transcript_the_model_triage_calls_an_emergency_gets_the_notice_
     words = ["she", "keeps", "saying", "the", "baby", "is", "not", "ours", "and", "has", "not", "slept"]
     deepgram.script(words=words)
     anthropic_model.triage_script(triage={"emergency": True, "sign": "self_harm"}, first_token_delay=0.2)
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await speak(communicator, words=len(words))
     await communicator.send_json_to({"type": "stop_talking"})
     messages = await receive_until(communicator, "ai_response", complete=True)
@@ -271,7 +251,7 @@ async def test_a_transcript_the_model_triage_calls_an_emergency_gets_the_notice_
 
 async def test_barge_in_interrupts_the_reply_and_keeps_it_as_incomplete(deepgram, owner, settings):
     settings.NORA_OFFLINE_WORD_DELAY_SECONDS = 0.05
-    communicator, session_id = await connected(owner)
+    communicator, session_id = await socket_connected(owner)
     await speak(communicator, words=2)
     await communicator.send_json_to({"type": "stop_talking"})
     await receive_until(communicator, "ai_response")
@@ -291,7 +271,7 @@ async def test_barge_in_interrupts_the_reply_and_keeps_it_as_incomplete(deepgram
 async def test_speaking_while_an_sse_reply_is_generated_is_refused_but_saved(deepgram, owner):
     conversation = await sync_to_async(ConversationFactory)(user=owner)
     await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", status="streaming")
-    communicator, _ = await connected(owner, conversation.id)
+    communicator, _ = await socket_connected(owner, conversation.id)
     await speak(communicator, words=2)
     await communicator.send_json_to({"type": "stop_talking"})
     messages = await receive_until(communicator, "error")
@@ -303,7 +283,7 @@ async def test_speaking_while_an_sse_reply_is_generated_is_refused_but_saved(dee
 
 async def test_disconnect_mid_utterance_saves_what_was_said_and_closes_the_stream(deepgram, owner):
     deepgram.script(words=["my", "back", "hurts"])
-    communicator, session_id = await connected(owner)
+    communicator, session_id = await socket_connected(owner)
     await speak(communicator, words=3)
     await communicator.disconnect()
     saved = await Message.objects.filter(conversation_id=session_id).afirst()
@@ -314,7 +294,7 @@ async def test_disconnect_mid_utterance_saves_what_was_said_and_closes_the_strea
 
 async def test_deepgram_refusing_the_connection_is_a_clear_error(deepgram, owner):
     deepgram.script(reject_status=401)
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await communicator.send_json_to({"type": "start_talking"})
     error = await receive(communicator)
     assert error["type"] == "error" and TEST_API_KEY not in error["message"]
@@ -324,7 +304,7 @@ async def test_deepgram_refusing_the_connection_is_a_clear_error(deepgram, owner
 
 async def test_offline_recognition_needs_linear16(owner, settings):
     settings.NORA_STT_PROVIDER = "offline"
-    communicator, _ = await connected(owner, query="")
+    communicator, _ = await socket_connected(owner, query="")
     await communicator.send_json_to({"type": "start_talking"})
     error = await receive(communicator)
     assert error["type"] == "error" and "encoding=linear16&sample_rate=16000" in error["message"]
@@ -346,7 +326,7 @@ async def test_offline_recognition_needs_linear16(owner, settings):
     ],
 )
 async def test_bad_frames_get_one_error(owner, frame, expected):
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await communicator.send_to(text_data=frame)
     assert await receive(communicator) == {"type": "error", "message": expected}
     await still_usable(communicator)
@@ -354,7 +334,7 @@ async def test_bad_frames_get_one_error(owner, frame, expected):
 
 
 async def test_binary_frames_get_an_error(owner):
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await communicator.send_to(bytes_data=b"\x00\x01")
     assert (await receive(communicator))["message"].startswith("Binary frames are not supported")
     await still_usable(communicator)
@@ -362,7 +342,7 @@ async def test_binary_frames_get_an_error(owner):
 
 
 async def test_frames_over_the_limit_are_refused_before_parsing(owner, settings):
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await communicator.send_to(text_data="x" * (settings.NORA_VOICE_MAX_FRAME_BYTES + 1))
     assert await receive(communicator) == {"type": "error", "message": "Message too large."}
     await still_usable(communicator)
@@ -378,7 +358,7 @@ async def test_frames_over_the_limit_are_refused_before_parsing(owner, settings)
     ],
 )
 async def test_bad_audio_chunks_get_one_error(deepgram, owner, data, expected):
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await communicator.send_json_to({"type": "start_talking"})
     await receive(communicator)
     await communicator.send_json_to({"type": "audio_chunk", "data": data})
@@ -388,7 +368,7 @@ async def test_bad_audio_chunks_get_one_error(deepgram, owner, data, expected):
 
 
 async def test_audio_chunk_over_256_kib_is_refused(deepgram, owner, settings):
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await communicator.send_json_to({"type": "start_talking"})
     await receive(communicator)
     await communicator.send_json_to(
@@ -402,7 +382,7 @@ async def test_audio_chunk_over_256_kib_is_refused(deepgram, owner, settings):
 
 async def test_an_utterance_past_its_size_limit_is_ended_and_answered(deepgram, owner, settings):
     settings.NORA_VOICE_MAX_UTTERANCE_BYTES = len(WORD) * 2
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await speak(communicator, words=2)
     await communicator.send_json_to({"type": "audio_chunk", "data": encoded(WORD)})
     messages = await receive_until(communicator, "final_transcript")
@@ -414,7 +394,7 @@ async def test_an_utterance_past_its_size_limit_is_ended_and_answered(deepgram, 
 
 async def test_an_utterance_past_its_time_limit_is_ended(deepgram, owner, settings):
     settings.NORA_VOICE_MAX_UTTERANCE_SECONDS = 0.2
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await speak(communicator, words=1)
     await asyncio.sleep(0.3)
     await communicator.send_json_to({"type": "audio_chunk", "data": encoded(WORD)})
@@ -425,20 +405,20 @@ async def test_an_utterance_past_its_time_limit_is_ended(deepgram, owner, settin
 
 async def test_open_sockets_per_user_are_limited(owner, settings):
     settings.NORA_VOICE_MAX_SOCKETS_PER_USER = 2
-    first, _ = await connected(owner)
-    second, _ = await connected(owner)
-    third = await connect(owner)
+    first, _ = await socket_connected(owner)
+    second, _ = await socket_connected(owner)
+    third = await socket_open(owner)
     assert (await receive(third))["message"] == "Too many open voice connections. Close one and try again."
     assert (await third.receive_output(timeout=2))["code"] == 4429
     await first.disconnect()
-    fourth, _ = await connected(owner)
+    fourth, _ = await socket_connected(owner)
     await second.disconnect()
     await fourth.disconnect()
 
 
 async def test_over_the_message_rate_the_socket_gets_an_error(deepgram, owner, settings):
     settings.NORA_RATE_MESSAGES_PER_MINUTE = 0
-    communicator, session_id = await connected(owner)
+    communicator, session_id = await socket_connected(owner)
     await speak(communicator, words=2)
     await communicator.send_json_to({"type": "stop_talking"})
     messages = await receive_until(communicator, "error")
@@ -455,7 +435,7 @@ async def test_an_unexpected_failure_in_a_turn_keeps_the_socket(owner, monkeypat
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(consumers, "speech_to_text", broken)
-    communicator, _ = await connected(owner)
+    communicator, _ = await socket_connected(owner)
     await communicator.send_json_to({"type": "start_talking"})
     assert await receive(communicator) == {
         "type": "error",
@@ -467,7 +447,7 @@ async def test_an_unexpected_failure_in_a_turn_keeps_the_socket(owner, monkeypat
 
 async def test_disconnect_during_a_reply_saves_it_as_incomplete_at_once(deepgram, owner, settings):
     settings.NORA_OFFLINE_WORD_DELAY_SECONDS = 0.05
-    communicator, session_id = await connected(owner)
+    communicator, session_id = await socket_connected(owner)
     await speak(communicator, words=2)
     await communicator.send_json_to({"type": "stop_talking"})
     await receive_until(communicator, "ai_response")

@@ -6,13 +6,12 @@ import json
 import math
 
 import pytest
-from channels.testing import WebsocketCommunicator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework_simplejwt.tokens import AccessToken
 
-from nora.asgi import application
 from tests.factories import UserFactory
+from tests.sockets import socket_connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,14 +52,6 @@ async def reply(communicator) -> dict:
     output = await communicator.receive_output(timeout=TIMEOUT)
     assert output["type"] == "websocket.send", output
     return json.loads(output["text"])
-
-
-async def connected(token: str, query: str = "") -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, f"/chats/ws/voice/new?token={token}&{query}")
-    accepted, _ = await communicator.connect(timeout=TIMEOUT)
-    assert accepted
-    assert (await reply(communicator))["message"] == "Connected"
-    return communicator
 
 
 async def still_usable(communicator, marker="still-here") -> None:
@@ -194,7 +185,7 @@ hostile_frames = st.one_of(
 @given(frames=st.lists(hostile_frames, min_size=1, max_size=6))
 async def test_hostile_frames_each_get_their_reply_and_the_socket_lives_on(token, frames):
     """Any text, JSON, type, audio_chunk, binary or oversized frame: one error (a ping: its pong), then a pong."""
-    communicator = await connected(token)
+    communicator, _ = await socket_connected(token=token, query="", timeout=TIMEOUT)
     for frame in frames:
         await answered(communicator, frame)
     await closed_cleanly(communicator)
@@ -204,7 +195,7 @@ async def test_hostile_frames_each_get_their_reply_and_the_socket_lives_on(token
 @given(frames=st.lists(audio_chunks.map(json.dumps) | hostile_frames.filter(not_a_stop), min_size=1, max_size=6))
 async def test_hostile_audio_while_listening_gets_errors_and_the_utterance_goes_on(token, frames):
     """Bad audio_chunk data mid-utterance is refused one frame at a time; good audio is still taken."""
-    communicator = await connected(token, LINEAR16)
+    communicator, _ = await socket_connected(token=token, timeout=TIMEOUT)
     await communicator.send_to(text_data=json.dumps({"type": "start_talking"}))
     assert await reply(communicator) == {"type": "status", "message": "Listening... Speak now"}
     for frame in frames:
@@ -218,7 +209,7 @@ async def test_hostile_audio_while_listening_gets_errors_and_the_utterance_goes_
 @pytest.mark.parametrize("offset, expected", [(-1, "pong"), (0, "pong"), (1, "error")])
 async def test_frames_just_under_and_over_the_limit(token, offset, expected):
     """A ping of exactly NORA_VOICE_MAX_FRAME_BYTES is answered; one character more is refused."""
-    communicator = await connected(token)
+    communicator, _ = await socket_connected(token=token, query="", timeout=TIMEOUT)
     frame = padded_ping(FRAME_LIMIT + offset)
     assert len(frame) == FRAME_LIMIT + offset
     await communicator.send_to(text_data=frame)
@@ -245,7 +236,7 @@ async def test_frames_just_under_and_over_the_limit(token, offset, expected):
 )
 async def test_odd_frames(token, frame):
     """Empty, non-object, doubled, padded and emoji frames and huge binary ones get their documented reply."""
-    communicator = await connected(token)
+    communicator, _ = await socket_connected(token=token, query="", timeout=TIMEOUT)
     await answered(communicator, frame)
     await closed_cleanly(communicator)
 
@@ -253,14 +244,14 @@ async def test_odd_frames(token, frame):
 @pytest.mark.parametrize("frame", ["[" * 1500, '{"type": "ping", "timestamp": ' + "[" * 1500])
 async def test_deeply_nested_json_gets_an_error(token, frame):
     """JSON nested past Python's recursion limit, well under the frame limit, is an error, not a crash."""
-    communicator = await connected(token)
+    communicator, _ = await socket_connected(token=token, query="", timeout=TIMEOUT)
     await answered(communicator, frame)
     await closed_cleanly(communicator)
 
 
 async def test_a_timestamp_nested_just_under_the_recursion_limit_is_not_a_crash(token):
     """Some depth parses in receive() but would overflow json.dumps a few frames further down, in ping()."""
-    communicator = await connected(token)
+    communicator, _ = await socket_connected(token=token, query="", timeout=TIMEOUT)
     for depth in range(850, 1000):
         frame = '{"type": "ping", "timestamp": ' + "[" * depth + "]" * depth + "}"
         await communicator.send_to(text_data=frame)
@@ -279,7 +270,7 @@ async def test_a_timestamp_nested_just_under_the_recursion_limit_is_not_a_crash(
 )
 async def test_replies_are_strict_json(token, value):
     """NaN and Infinity are not JSON: refused, never echoed in a pong a browser could not parse."""
-    communicator = await connected(token)
+    communicator, _ = await socket_connected(token=token, query="", timeout=TIMEOUT)
     await communicator.send_to(text_data=f'{{"type": "ping", "timestamp": {value}}}')
     output = await communicator.receive_output(timeout=TIMEOUT)
     assert strict_json(output["text"])["type"] == "error"
@@ -289,7 +280,7 @@ async def test_replies_are_strict_json(token, value):
 
 async def test_the_frame_limit_counts_bytes(token):
     """A frame within the limit in characters but over it in UTF-8 bytes is refused."""
-    communicator = await connected(token)
+    communicator, _ = await socket_connected(token=token, query="", timeout=TIMEOUT)
     frame = padded_ping(FRAME_LIMIT).replace("x", "é")  # the limit in characters, twice it in UTF-8
     await communicator.send_to(text_data=frame)
     assert await reply(communicator) == {"type": "error", "message": "Message too large."}
