@@ -8,8 +8,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 KEEP_ALIVE = "keep-alive"
 
 
-def auth(user) -> dict:
-    return {"authorization": f"Bearer {AccessToken.for_user(user)}"}
+def auth(user, *, token: str | None = None) -> dict:
+    """The header that signs in as `user`, with a new access token unless `token` names one."""
+    return {"authorization": f"Bearer {token or AccessToken.for_user(user)}"}
 
 
 def sse_parse(raw: bytes) -> list:
@@ -28,12 +29,14 @@ def sse_parse(raw: bytes) -> list:
     return events
 
 
-async def message_post(user, conversation_id, body: dict | str, *, client: AsyncClient | None = None):
+async def message_post(
+    user, conversation_id, body: dict | str, *, client: AsyncClient | None = None, token: str | None = None
+):
     """POST /chats/{id}/message as `user`: the response, and its events (None when it did not stream)."""
     client = client or AsyncClient()
     payload = body if isinstance(body, str) else json.dumps(body)
     response = await client.post(
-        f"/chats/{conversation_id}/message", payload, content_type="application/json", headers=auth(user)
+        f"/chats/{conversation_id}/message", payload, content_type="application/json", headers=auth(user, token=token)
     )
     if not response.streaming:
         return response, None

@@ -9,6 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from nora.observability import ContextFilter, JsonFormatter
 from tests.factories import TEST_PASSWORD, ConversationFactory, UserFactory
 from tests.sockets import socket_communicator
+from tests.streams import message_post, without_keepalives
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,13 +62,7 @@ async def test_no_secret_or_message_text_reaches_a_log_line(caplog):
     user = await sync_to_async(UserFactory)()
     access = str(AccessToken.for_user(user))
     conversation = await sync_to_async(ConversationFactory)(user=user)
-    response = await client.post(
-        f"/chats/{conversation.id}/message",
-        json.dumps({"message": SECRET_MESSAGE}),
-        content_type="application/json",
-        headers={"authorization": f"Bearer {access}"},
-    )
-    reply = b"".join([chunk async for chunk in response.streaming_content]).decode()
+    _, events = await message_post(user, conversation.id, {"message": SECRET_MESSAGE}, client=client, token=access)
     communicator = socket_communicator(token=access, session_id=conversation.id, query="")
     await communicator.connect()
     await communicator.receive_json_from(timeout=5)
@@ -77,9 +72,7 @@ async def test_no_secret_or_message_text_reaches_a_log_line(caplog):
     assert "nora.requests" in logged and "voice.open" in logged
     for secret in (TEST_PASSWORD, "wrong-password-1", tokens["access"], tokens["refresh"], access, SECRET_MESSAGE):
         assert secret not in logged
-    reply_text = "".join(
-        json.loads(line[6:]).get("content", "") for line in reply.split("\n\n") if line.startswith("data: ")
-    )
+    reply_text = "".join(event.get("content", "") for event in without_keepalives(events))
     assert reply_text and reply_text[:40] not in logged
 
 

@@ -1,15 +1,12 @@
 """Two users, and every way one could reach the other's conversations: all 404, nothing read or changed."""
 
-import json
-
 import pytest
 from asgiref.sync import sync_to_async
-from django.test import AsyncClient
-from rest_framework_simplejwt.tokens import AccessToken
 
 from chats.models import Conversation, Message
 from tests.factories import ConversationFactory, MessageFactory
 from tests.sockets import socket_communicator
+from tests.streams import message_post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,12 +49,7 @@ def test_listing_shows_only_the_callers_conversations(api, user, victim_conversa
 
 async def test_the_stream_is_404_on_someone_elses_conversation(user, victim_conversation):
     before = await sync_to_async(snapshot)(victim_conversation)
-    response = await AsyncClient().post(
-        f"/chats/{victim_conversation.id}/message",
-        json.dumps({"message": "hi"}),
-        content_type="application/json",
-        headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
-    )
+    response, _ = await message_post(user, victim_conversation.id, {"message": "hi"})
     assert response.status_code == 404
     assert await sync_to_async(snapshot)(victim_conversation) == before
 
@@ -97,21 +89,14 @@ def test_clients_cannot_set_owner_id_time_sender_or_status(api, user, other_user
 
 async def test_a_message_cannot_set_its_sender_status_or_id(user):
     conversation = await sync_to_async(ConversationFactory)(user=user)
-    response = await AsyncClient().post(
-        f"/chats/{conversation.id}/message",
-        json.dumps(
-            {
-                "message": "hello",
-                "sender": "ai",
-                "status": "error",
-                "id": "00000000-0000-0000-0000-000000000002",
-                "created_at": "2000-01-01T00:00:00",
-            }
-        ),
-        content_type="application/json",
-        headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
-    )
-    b"".join([chunk async for chunk in response.streaming_content])
+    forged = {
+        "message": "hello",
+        "sender": "ai",
+        "status": "error",
+        "id": "00000000-0000-0000-0000-000000000002",
+        "created_at": "2000-01-01T00:00:00",
+    }
+    await message_post(user, conversation.id, forged)
     user_message = await Message.objects.filter(conversation=conversation, sender="user").aget()
     assert user_message.message == "hello" and user_message.status == "complete"
     assert str(user_message.id) != "00000000-0000-0000-0000-000000000002"
