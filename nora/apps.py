@@ -8,7 +8,7 @@ class NoraConfig(AppConfig):
     name = "nora"
 
     def ready(self) -> None:
-        from nora import checks  # noqa: F401  (registers them)
+        from nora.server import checks  # noqa: F401  (registers them)
 
 
 class NoraAdminConfig(admin_apps.AdminConfig):

@@ -62,21 +62,36 @@ INSTALLED_APPS = [
     "voice",
 ]
 
+# Process tuning (nora/server/): each piece is on unless the environment turns it off, and
+# each has a decision record in docs/decisions/.
+NORA_SERVER_INLINE_MIDDLEWARE = env.bool("NORA_SERVER_INLINE_MIDDLEWARE", default=True)
+NORA_SERVER_FRAMES_WITHOUT_CLEANUP = env.bool("NORA_SERVER_FRAMES_WITHOUT_CLEANUP", default=True)
+NORA_SERVER_EAGER_WRITES = env.bool("NORA_SERVER_EAGER_WRITES", default=True)
+NORA_SERVER_COLLECTOR_TUNING = env.bool("NORA_SERVER_COLLECTOR_TUNING", default=True)
+NORA_SERVER_REASON_PHRASES = env.bool("NORA_SERVER_REASON_PHRASES", default=True)
+
+
+def _middleware(path: str) -> str:
+    """Django's middleware, or its subclass that runs its hooks on the event loop (nora/server/middleware.py)."""
+    return f"nora.server.middleware.{path.rsplit('.', 1)[1]}" if NORA_SERVER_INLINE_MIDDLEWARE else path
+
+
 MIDDLEWARE = [
     "nora.observability.RequestObservabilityMiddleware",
-    "nora.middleware.SecurityMiddleware",
+    _middleware("django.middleware.security.SecurityMiddleware"),
     "nora.static_files.AsyncWhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "nora.middleware.SessionMiddleware",
-    "nora.middleware.CommonMiddleware",
-    "nora.middleware.CsrfViewMiddleware",
-    "nora.middleware.AuthenticationMiddleware",
-    "nora.middleware.MessageMiddleware",
-    "nora.middleware.XFrameOptionsMiddleware",
+    _middleware("django.contrib.sessions.middleware.SessionMiddleware"),
+    _middleware("django.middleware.common.CommonMiddleware"),
+    _middleware("django.middleware.csrf.CsrfViewMiddleware"),
+    _middleware("django.contrib.auth.middleware.AuthenticationMiddleware"),
+    _middleware("django.contrib.messages.middleware.MessageMiddleware"),
+    _middleware("django.middleware.clickjacking.XFrameOptionsMiddleware"),
 ]
 
-# Found by path in Django's deploy checks; nora/checks.py runs them against Nora's subclasses.
-SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
+# Django's deploy checks find its security middlewares by path; with the event-loop subclasses
+# in their place, nora/server/checks.py runs those checks against the subclasses instead.
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"] if NORA_SERVER_INLINE_MIDDLEWARE else []
 
 ROOT_URLCONF = "nora.urls"
 ASGI_APPLICATION = "nora.asgi.application"

@@ -6,6 +6,17 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production")
 os.environ.setdefault("NORA_LLM_PROVIDER", "offline")
 os.environ.setdefault("NORA_STT_PROVIDER", "offline")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+# The process tuning (nora/server/) stays out of the test process: each piece's tests turn on
+# the one they test, and the end-to-end tests' daphne processes turn every piece back on.
+SERVER_TUNING = (
+    "NORA_SERVER_INLINE_MIDDLEWARE",
+    "NORA_SERVER_FRAMES_WITHOUT_CLEANUP",
+    "NORA_SERVER_EAGER_WRITES",
+    "NORA_SERVER_COLLECTOR_TUNING",
+    "NORA_SERVER_REASON_PHRASES",
+)
+for name in SERVER_TUNING:
+    os.environ.setdefault(name, "0")
 
 from nora.settings import *  # noqa: E402,F403
 

@@ -31,6 +31,7 @@ from chats.engine.replies import (
 from chats.models import Message
 from nora.errors import ApplicationError
 from nora.observability import OPEN_SOCKETS, PROVIDER_ERRORS, conversation_id_var, request_id_var, user_id_var
+from nora.server.consumers import FramesWithoutConnectionCleanup
 
 from . import services
 from .stt import AudioFormat, SpeechToTextError, TranscriptionSession, speech_to_text
@@ -54,7 +55,7 @@ def _float_finite(text: str) -> float:
     return number
 
 
-class VoiceConsumer(AsyncWebsocketConsumer):
+class VoiceConsumer(FramesWithoutConnectionCleanup, AsyncWebsocketConsumer):
     conversation_id = None
     personality: str | None = None
     audio_format = AudioFormat()
@@ -132,15 +133,6 @@ class VoiceConsumer(AsyncWebsocketConsumer):
             )
 
     # Frames -----------------------------------------------------------------------------
-
-    async def dispatch(self, message) -> None:
-        # Channels closes stale database connections (a thread hop) before every message, and
-        # audio arrives as many frames a second per socket. Handlers here reach the database
-        # only through database_sync_to_async, which does it for them.
-        if message["type"] == "websocket.receive":
-            await self.websocket_receive(message)
-            return
-        await super().dispatch(message)
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         if self.conversation_id is None:

@@ -8,7 +8,7 @@ database, a session being saved and messages stored in the session; those still 
 thread, but only when they will write.
 
 Sync requests (WSGI, the test client) run Django's code unchanged. Django's deploy checks
-find three of these by path; nora/checks.py runs them against these subclasses.
+find three of these by path; nora/server/checks.py runs them against these subclasses.
 """
 
 from asgiref.sync import sync_to_async

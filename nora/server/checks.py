@@ -1,9 +1,9 @@
 """Django's deploy checks for its security middlewares, run against Nora's subclasses of them.
 
 Django finds SecurityMiddleware, CsrfViewMiddleware and XFrameOptionsMiddleware in MIDDLEWARE by
-their dotted paths. Nora runs subclasses that keep their hooks on the event loop
-(nora/middleware.py), so Django would warn that they are missing (W001 to W003, silenced in
-settings) and skip every check they gate: HSTS, the SSL redirect, nosniff, the referrer and
+their dotted paths. With NORA_SERVER_INLINE_MIDDLEWARE on, Nora runs subclasses that keep their
+hooks on the event loop (nora/server/middleware.py), so Django would warn that they are missing
+(W001 to W003, silenced in settings) and skip every check they gate: HSTS, the SSL redirect, nosniff, the referrer and
 opener policies, X-Frame-Options and the CSRF cookie. They run here instead, with each
 subclass standing for Django's class.
 """
@@ -44,6 +44,8 @@ def _as_django_path(path: str) -> str:
 
 @register(Tags.security, deploy=True)
 def security_middleware_check(app_configs, **kwargs) -> list:
+    if not settings.NORA_SERVER_INLINE_MIDDLEWARE:
+        return []  # Django's own classes, which Django's own checks find
     with override_settings(MIDDLEWARE=[_as_django_path(path) for path in settings.MIDDLEWARE]):
         messages = [message for check in GATED_CHECKS for message in check(app_configs)]
     # Django's own ids for these are silenced, so a truly missing middleware keeps its warning under Nora's.

@@ -7,7 +7,7 @@ from twisted.internet import tcp
 from twisted.internet.error import ConnectionLost
 from twisted.internet.protocol import Protocol
 
-from nora.eager_writes import EagerWriteServer
+from nora.server.eager_writes import EagerWriteServer
 
 
 class RecordingReactor:
@@ -94,7 +94,16 @@ def test_a_write_to_a_lost_connection_is_left_to_twisted_to_report(connection):
     assert isinstance(transport.doWrite(), ConnectionLost)
 
 
-def test_the_asgi_application_makes_daphne_accept_eager_connections():
-    import nora.asgi  # noqa: F401
-
-    assert tcp.Port.transport is EagerWriteServer
+def test_twisted_still_has_the_write_path_eager_writes_relies_on():
+    """The private attributes `EagerWriteServer` reads, and the class daphne's port builds connections from."""
+    assert tcp.Port.transport is tcp.Server
+    server_end, client_end = socket.socketpair()
+    try:
+        server = tcp.Server(server_end, Protocol(), ("127.0.0.1", 50000), None, 0, RecordingReactor())
+        read = ("_tempDataBuffer", "dataBuffer", "offset", "_writeDisconnected", "TLS", "connected", "disconnecting")
+        for name in read:
+            assert hasattr(server, name), name
+        assert callable(server.writeSomeData)
+    finally:
+        server_end.close()
+        client_end.close()
