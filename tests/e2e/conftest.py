@@ -24,8 +24,11 @@ import httpx
 import pytest
 from django.conf import settings
 from django.db import connection
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from fakes.anthropic_server import FakeAnthropicServer
+from tests.e2e.browsers import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.settings import SERVER_TUNING
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_API_KEY = "sk-ant-e2e-fake-key"
@@ -110,6 +113,8 @@ def _environment(fake: FakeAnthropicServer) -> dict[str, str]:
         "NORA_LLM_TIMEOUT_SECONDS": "10",
         # So the log file is current when a failing test reads it.
         "PYTHONUNBUFFERED": "1",
+        # The processes run tuned as in production.
+        **dict.fromkeys(SERVER_TUNING, "1"),
     }
 
 
@@ -221,3 +226,62 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
             tail = "\n".join(process.output().splitlines()[-LOG_TAIL_LINES:])
             report.sections.append((f"daphne {process.name} output ({process.log_path})", tail))
     return report
+
+
+# The browser tests ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory) -> Path:
+    """The static files collected as a deployment collects them: with DEBUG off, WhiteNoise
+    serves STATIC_ROOT only."""
+    root = tmp_path_factory.mktemp("static")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "STATIC_ROOT": str(root)}
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], cwd=ROOT, env=env, check=True
+    )
+    return root
+
+
+@pytest.fixture
+def static_served(static_root, monkeypatch) -> None:
+    # daphne_processes copies os.environ when it is set up, so this must come before it.
+    monkeypatch.setenv("STATIC_ROOT", str(static_root))
+
+
+@pytest.fixture
+def server(static_served, daphne_processes) -> DaphneProcess:
+    [process] = daphne_processes()
+    return process
+
+
+@pytest.fixture
+def chromium_args() -> list[str]:
+    """How chromium is started; a module that needs more (a fake microphone) overrides this."""
+    return CHROMIUM_ARGS
+
+
+@pytest.fixture
+def browser(chromium_args, server) -> Iterator[Browser]:
+    # One per test, closed before the test database is flushed: while Playwright runs, its
+    # event loop runs on this thread and the flush would be refused.
+    if not CHROMIUM.exists():
+        pytest.fail("The browser tests need Debian's chromium: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=chromium_args)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server: DaphneProcess) -> Iterator[Page]:
+    """A fresh browser context on the server; an uncaught script error fails the test."""
+    expect.set_options(timeout=TIMEOUT_MS)
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"The page threw: {errors}"

@@ -5,7 +5,6 @@ of its messages, reads the transcript, filters emergencies, and is refused every
 """
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from io import StringIO
@@ -13,17 +12,15 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from chats.models import Conversation, ConversationAccess, Message
-from tests.e2e.conftest import DaphneProcess
-from tests.e2e.test_playground import CHROMIUM, TIMEOUT_MS, orm, server, static_root, static_served  # noqa: F401  (fixtures)
+from tests.e2e.browsers import orm
 from tests.factories import ConversationFactory, MessageFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SUPPORT_EMAIL = "sam@support.example"
 SUPPORT_PASSWORD = "a-long-support-pass-phrase"
 CHANGELIST = "/admin/chats/conversation/"
@@ -105,31 +102,6 @@ def transcripts(transactional_db) -> Transcripts:
 def support_user(transactional_db) -> User:
     call_command("createsupportuser", "--email", SUPPORT_EMAIL, "--password", SUPPORT_PASSWORD, stdout=StringIO())
     return User.objects.get(email=SUPPORT_EMAIL)
-
-
-@pytest.fixture
-def browser(server) -> Iterator[Browser]:
-    # Closed before the test database is flushed: while Playwright runs, its event loop runs on
-    # this thread and the flush would be refused.
-    if not CHROMIUM.exists():
-        pytest.fail("The browser tests need Debian's chromium: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, server: DaphneProcess) -> Iterator[Page]:
-    """A fresh browser context on the server; an uncaught script error fails the test."""
-    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"The page threw: {errors}"
 
 
 def listed_titles(page: Page) -> list[str]:

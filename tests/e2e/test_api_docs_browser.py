@@ -6,8 +6,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import DaphneProcess
-from tests.e2e.test_admin_browser import browser, page  # noqa: F401  (fixtures)
-from tests.e2e.test_playground import server, static_root, static_served  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -5,78 +5,22 @@ microphone playing a WAV spoken by espeak-ng, the page's AudioWorklet and the of
 (PocketSphinx) recogniser. The browser is Debian's chromium, driven by Playwright.
 """
 
-import os
 import shutil
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
-from django.db import connections
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from chats.models import Conversation, Message
-from tests.e2e.conftest import ROOT, DaphneProcess
+from tests.e2e.browsers import CHROMIUM_ARGS, TIMEOUT_MS, orm
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
+# A microphone that plays the spoken question (the file is given by `chromium_args`).
+FAKE_MICROPHONE_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 PASSWORD = "a-long-pass-phrase"
 SPOKEN = "Is it normal to feel tired during pregnancy"
-# Long enough for a reply that streams over a PostgreSQL save or two, short enough to be quick.
-TIMEOUT_MS = 15_000
-
-expect.set_options(timeout=TIMEOUT_MS)
-
-T = TypeVar("T")
-
-
-def orm(query: Callable[[], T]) -> T:
-    """Run a query on another thread: Playwright's sync API keeps an event loop running on this
-    one, where Django refuses synchronous queries."""
-
-    def run() -> T:
-        try:
-            return query()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(run).result()
-
-
-@pytest.fixture(scope="session")
-def static_root(tmp_path_factory) -> Path:
-    """The static files collected as a deployment collects them: with DEBUG off, WhiteNoise
-    serves STATIC_ROOT only."""
-    root = tmp_path_factory.mktemp("static")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "STATIC_ROOT": str(root)}
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], cwd=ROOT, env=env, check=True
-    )
-    return root
-
-
-@pytest.fixture
-def static_served(static_root, monkeypatch) -> None:
-    # daphne_processes copies os.environ when it is set up, so this must come before it.
-    monkeypatch.setenv("STATIC_ROOT", str(static_root))
-
-
-@pytest.fixture
-def server(static_served, daphne_processes) -> DaphneProcess:
-    [process] = daphne_processes()
-    return process
 
 
 @pytest.fixture(scope="module")
@@ -95,30 +39,8 @@ def speech_wav(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def browser(speech_wav, server) -> Iterator[Browser]:
-    # One per test, closed before the test database is flushed: while Playwright runs, its
-    # event loop runs on this thread and the flush would be refused.
-    if not CHROMIUM.exists():
-        pytest.fail("The browser tests need Debian's chromium: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={speech_wav}"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, server) -> Iterator[Page]:
-    """A fresh browser context on the server; an uncaught script error fails the test."""
-    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"The page threw: {errors}"
+def chromium_args(speech_wav) -> list[str]:
+    return [*CHROMIUM_ARGS, *FAKE_MICROPHONE_ARGS, f"--use-file-for-fake-audio-capture={speech_wav}"]
 
 
 def register(page: Page, email: str) -> None:
