@@ -147,6 +147,7 @@ class FakeAnthropicServer(BackgroundServer):
         self._title_scripts: collections.deque[Script] = collections.deque()
         self._triage_scripts: collections.deque[Script] = collections.deque()
         self._lock = threading.Lock()
+        self._recorded = threading.Condition()
         self._ids = itertools.count(1)
         self._handlers: set[asyncio.Task[None]] = set()
 
@@ -165,6 +166,11 @@ class FakeAnthropicServer(BackgroundServer):
     @property
     def triage_requests(self) -> list[RecordedRequest]:
         return [request for request in self.requests if request.is_triage]
+
+    def reply_request_wait(self, *, timeout: float) -> bool:
+        """Block until a streaming request has arrived (True), or `timeout` seconds have passed."""
+        with self._recorded:
+            return self._recorded.wait_for(lambda: bool(self.reply_requests), timeout=timeout)
 
     def reply_script(self, **fields: Any) -> Script:
         """Queue a script for the next streaming request not already scripted."""
@@ -269,7 +275,9 @@ class FakeAnthropicServer(BackgroundServer):
             await self._error_write(writer, status=400)
             return True
         recorded = RecordedRequest(method=request.method, path=request.path, headers=request.headers, body=body)
-        self.requests.append(recorded)
+        with self._recorded:
+            self.requests.append(recorded)
+            self._recorded.notify_all()
         script = self._script_take(request=recorded)
 
         if script.hang:

@@ -2,13 +2,13 @@
 
 import asyncio
 import json
-import time
 import uuid
 from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import OperationalError
+from django.db.models.signals import pre_save
 from django.test import AsyncClient
 from django.utils import timezone
 
@@ -349,44 +349,41 @@ async def test_spoken_words_are_kept_when_a_reply_started_after_the_context_was_
     assert (said.message, said.source) == ("are you there", Message.Source.VOICE)
 
 
-def reply_request_awaited(server, *, seconds: float = 2.0) -> bool:
-    """Wait, on the database's thread, for the model's request to reach the fake server."""
-    deadline = time.monotonic() + seconds
-    while not server.reply_requests and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return bool(server.reply_requests)
+@pytest.fixture
+def reply_insert(monkeypatch) -> list:
+    """Hooks run on the database's thread just before the turn's streaming reply is inserted."""
+    hooks: list = []
+
+    def before_insert(sender, instance, raw, **kwargs):
+        if instance._state.adding and instance.sender == Message.Sender.AI and instance.status == "streaming":
+            for hook in hooks:
+                hook()
+
+    pre_save.connect(before_insert, sender=Message, weak=False)
+    yield hooks
+    pre_save.disconnect(before_insert, sender=Message)
 
 
 async def test_a_second_message_while_a_reply_is_generated_never_reaches_the_model(
-    anthropic_model, owner, conversation, monkeypatch, settings
+    anthropic_model, owner, conversation, reply_insert, settings
 ):
     settings.NORA_REPLY_STALE_SECONDS = 60
-    reply_create = services._streaming_reply_create
-
-    def reply_create_given_time_to_ask(**fields):
-        reply_request_awaited(anthropic_model, seconds=1)
-        return reply_create(**fields)
-
     # A first reply in another conversation builds the SDK's client, so a request would leave at once.
     await message_post(owner, (await sync_to_async(ConversationFactory)(user=owner)).id, {"message": "first"})
     anthropic_model.requests.clear()
-    monkeypatch.setattr(services, "_streaming_reply_create", reply_create_given_time_to_ask)
     await sync_to_async(MessageFactory)(conversation=conversation, sender="ai", status="streaming")
+    reply_insert.append(lambda: anthropic_model.reply_request_wait(timeout=1))
     response, _ = await message_post(owner, conversation.id, {"message": "second"})
     assert response.status_code == 409
     assert anthropic_model.reply_requests == []
 
 
-async def test_the_model_is_asked_while_the_turn_is_being_saved(anthropic_model, owner, conversation, monkeypatch):
+async def test_the_model_is_asked_while_the_turn_is_being_saved(anthropic_model, owner, conversation, reply_insert):
     """The request leaves once the history is read, not after the turn's writes and commit."""
-    reply_create = services._streaming_reply_create
     asked_before_the_reply_was_written = []
-
-    def reply_create_after_the_request(**fields):
-        asked_before_the_reply_was_written.append(reply_request_awaited(anthropic_model))
-        return reply_create(**fields)
-
-    monkeypatch.setattr(services, "_streaming_reply_create", reply_create_after_the_request)
+    reply_insert.append(
+        lambda: asked_before_the_reply_was_written.append(anthropic_model.reply_request_wait(timeout=2))
+    )
     anthropic_model.reply_script(tokens=["Rest", " helps"])
     _, events = await message_post(owner, conversation.id, {"message": "so tired"})
     assert asked_before_the_reply_was_written == [True]
@@ -406,13 +403,13 @@ async def test_a_turn_not_asked_while_saving_is_asked_once_saved(anthropic_model
 
 
 async def test_a_turn_that_cannot_be_saved_shows_nothing_of_the_reply(
-    anthropic_model, owner, conversation, monkeypatch
+    anthropic_model, owner, conversation, reply_insert
 ):
-    def reply_create_refused(**fields):
-        reply_request_awaited(anthropic_model)
+    def insert_refused():
+        anthropic_model.reply_request_wait(timeout=2)
         raise OperationalError("disk full")
 
-    monkeypatch.setattr(services, "_streaming_reply_create", reply_create_refused)
+    reply_insert.append(insert_refused)
     response, _ = await message_post(owner, conversation.id, {"message": "so tired"})
     assert response.status_code == 503
     assert len(anthropic_model.reply_requests) == 1
