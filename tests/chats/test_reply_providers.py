@@ -1,9 +1,9 @@
 import asyncio
+import json
 import logging
 import re
 from collections.abc import AsyncIterator
 
-import anthropic
 import pytest
 
 from chats.engine.providers import (
@@ -114,48 +114,61 @@ async def test_reply_sends_system_history_model_and_key(provider, anthropic_serv
     assert KEY in (request.headers.get("x-api-key", "") + request.headers.get("authorization", ""))
 
 
-def _events(*, texts: list[str]) -> list:
-    """A reply's raw events as the SDK yields them: text deltas between the message's start and stop."""
-    types = anthropic.types
-    message = {"id": "msg_1", "type": "message", "role": "assistant", "content": [], "model": "claude-sonnet-4-6"}
-    usage = {"input_tokens": 12, "output_tokens": 1}
-    return [
-        types.RawMessageStartEvent.model_validate({"type": "message_start", "message": {**message, "usage": usage}}),
-        types.RawContentBlockStartEvent.model_validate(
-            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
-        ),
-        *(
-            types.RawContentBlockDeltaEvent.model_validate(
-                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}
-            )
-            for text in texts
-        ),
-        types.RawContentBlockStopEvent.model_validate({"type": "content_block_stop", "index": 0}),
-        types.RawMessageDeltaEvent.model_validate(
-            {"type": "message_delta", "delta": {}, "usage": {"output_tokens": len(texts)}}
-        ),
-        types.RawMessageStopEvent.model_validate({"type": "message_stop"}),
+class _RawResponse:
+    """What the parser reads: the response's bytes, cut wherever the network cut them."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+        self.http_response = None
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
+
+
+def _sse_raw(event: str, data: dict, *, newline: str) -> bytes:
+    return f"event: {event}{newline}data: {json.dumps(data, ensure_ascii=False)}{newline}{newline}".encode()
+
+
+def _stream_raw(*, texts: list[str], newline: str) -> bytes:
+    message = {"type": "message", "model": "claude-sonnet-4-6", "usage": {"input_tokens": 12, "output_tokens": 1}}
+    deltas = [{"type": "content_block_delta", "delta": {"type": "text_delta", "text": text}} for text in texts]
+    events = [
+        ("message_start", {"type": "message_start", "message": message}),
+        ("content_block_start", {"type": "content_block_start", "index": 0}),
+        ("ping", {"type": "ping"}),
+        *(("content_block_delta", delta) for delta in deltas),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        ("message_delta", {"type": "message_delta", "usage": {"output_tokens": len(texts)}}),
+        ("message_stop", {"type": "message_stop"}),
     ]
+    return b"".join(_sse_raw(event, data, newline=newline) for event, data in events)
 
 
-async def _parsed(events: list) -> list[ModelEvent]:
-    async def stream():
-        for event in events:
-            yield event
-
-    return [event async for event in _stream_events(stream())]
+async def _parsed(pieces: list[bytes]) -> list[ModelEvent]:
+    return [event async for event in _stream_events(_RawResponse(pieces))]
 
 
-async def test_stream_events_are_the_text_deltas_then_the_usage():
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+async def test_stream_events_survive_any_cut_in_the_bytes(newline):
+    """Lines cut anywhere, even inside a character or between CR and LF, give the same events."""
     texts = ["Bébé", " dort", " 👶", " bien."]
+    raw = _stream_raw(texts=texts, newline=newline)
     usage = ReplyUsage(model="claude-sonnet-4-6", input_tokens=12, output_tokens=4)
-    assert await _parsed(_events(texts=texts)) == [*(TextDelta(text) for text in texts), usage]
+    expected = [*(TextDelta(text) for text in texts), usage]
+
+    assert await _parsed([raw]) == expected
+    assert await _parsed([raw[offset : offset + 1] for offset in range(len(raw))]) == expected
+    for cut in range(1, len(raw)):
+        assert await _parsed([raw[:cut], raw[cut:]]) == expected, cut
 
 
 async def test_stream_events_without_message_stop_is_cut_short():
     """A stream that ends cleanly but before `message_stop` is an error, not a short reply."""
+    raw = _stream_raw(texts=["Half"], newline="\n")
+
     with pytest.raises(_StreamCutShort):
-        await _parsed(_events(texts=["Half"])[:-1])
+        await _parsed([raw[: raw.index(b"event: message_stop")]])
 
 
 def test_messages_build_starts_with_user_and_alternates():
