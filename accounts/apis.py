@@ -15,7 +15,7 @@ from .serializers import (
     LoginInput,
     RefreshInput,
     RegisterInput,
-    SessionOutput,
+    SignedInOutput,
     TokensOutput,
     UserOutput,
     UserUpdateInput,
@@ -24,8 +24,9 @@ from .serializers import (
 from .throttles import client_address
 
 
-def _session(user) -> dict:
-    return SessionOutput({"user": user, **services.user_tokens_issue(user=user)}).data
+def _signed_in(user) -> dict:
+    """The user and a fresh pair of tokens: what registering and logging in answer."""
+    return SignedInOutput({"user": user, **services.user_tokens_issue(user=user)}).data
 
 
 class AuthViewSet(viewsets.GenericViewSet):
@@ -36,7 +37,7 @@ class AuthViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=RegisterInput,
-        responses={201: enveloped("RegisterResponse", SessionOutput()), **error_responses(400, 429)},
+        responses={201: enveloped("RegisterResponse", SignedInOutput()), **error_responses(400, 429)},
     )
     @action(detail=False, methods=["post"])
     def register(self, request):
@@ -44,11 +45,11 @@ class AuthViewSet(viewsets.GenericViewSet):
         user = services.user_register(
             email=data["email"], password=data["password"], name=data["name"], client_address=client_address(request)
         )
-        return envelope("Account created successfully", _session(user), status=status.HTTP_201_CREATED)
+        return envelope("Account created successfully", _signed_in(user), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=LoginInput,
-        responses={200: enveloped("LoginResponse", SessionOutput()), **error_responses(400, 401, 429)},
+        responses={200: enveloped("LoginResponse", SignedInOutput()), **error_responses(400, 401, 429)},
     )
     @action(detail=False, methods=["post"])
     def login(self, request):
@@ -56,7 +57,7 @@ class AuthViewSet(viewsets.GenericViewSet):
         user = services.user_login(
             email=data["email"], password=data["password"], client_address=client_address(request)
         )
-        return envelope("Logged in successfully", _session(user))
+        return envelope("Logged in successfully", _signed_in(user))
 
     @extend_schema(
         request=RefreshInput,

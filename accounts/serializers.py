@@ -57,7 +57,9 @@ class TokensOutput(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class SessionOutput(TokensOutput):
+class SignedInOutput(TokensOutput):
+    """The user, with the access and refresh tokens just issued to them."""
+
     user = UserOutput()
 
 
