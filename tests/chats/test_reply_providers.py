@@ -4,6 +4,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 
+import anthropic
 import pytest
 
 from chats.engine.providers import (
@@ -169,6 +170,36 @@ async def test_stream_events_without_message_stop_is_cut_short():
 
     with pytest.raises(_StreamCutShort):
         await _parsed([raw[: raw.index(b"event: message_stop")]])
+
+
+async def test_the_parser_reads_a_stream_as_the_sdk_itself_does(provider, anthropic_server):
+    """Nora's parser stands in for the SDK's (docs/decisions/anthropic-stream-parser.md): the same
+    stream, read both ways, gives the same text and usage."""
+    tokens = ["Naps", " help", " 👶", ", and", " so", " does", " rest."]
+    anthropic_server.reply_script(tokens=tokens)
+    anthropic_server.reply_script(tokens=tokens)
+    events, error = await reply_collect(provider)
+    client = anthropic.AsyncAnthropic(api_key=KEY, base_url=anthropic_server.url, max_retries=0)
+    async with client:
+        stream = await client.messages.create(
+            model="claude-sonnet-4-6",
+            system="You are Nora.",
+            messages=messages_build(history=HISTORY),
+            max_tokens=64,
+            stream=True,
+        )
+        sdk_events = [event async for event in stream]
+    sdk_text = "".join(event.delta.text for event in sdk_events if event.type == "content_block_delta")
+    [start] = [event for event in sdk_events if event.type == "message_start"]
+    [delta] = [event for event in sdk_events if event.type == "message_delta"]
+
+    assert error is None
+    assert text_of(events) == sdk_text == "".join(tokens)
+    assert events[-1] == ReplyUsage(
+        model=start.message.model,
+        input_tokens=start.message.usage.input_tokens,
+        output_tokens=delta.usage.output_tokens,
+    )
 
 
 def test_messages_build_starts_with_user_and_alternates():
