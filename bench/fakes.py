@@ -144,15 +144,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     if args.kind == "anthropic":
         server = StampingAnthropicServer(host=args.host, port=args.port)
-        server.reply_default = dataclasses.replace(
-            server.reply_default,
+        server.defaults_set(
             tokens=stamped_tokens(count=args.tokens),
-            first_token_delay=args.first_token_ms / 1000,
-            token_interval=args.token_interval_ms / 1000,
+            first_token_ms=args.first_token_ms,
+            token_interval_ms=args.token_interval_ms,
+            triage_ms=args.triage_ms,
         )
-        server.title_default = dataclasses.replace(server.title_default, first_token_delay=args.first_token_ms / 1000)
-        triage_ms = args.first_token_ms if args.triage_ms is None else args.triage_ms
-        server.triage_default = dataclasses.replace(server.triage_default, first_token_delay=triage_ms / 1000)
     else:
         server = StampingDeepgramServer(host=args.host, port=args.port, api_key=None)
         server.default = dataclasses.replace(

@@ -28,12 +28,17 @@ class DisclaimerOutput(serializers.Serializer):
     message = serializers.CharField()
 
 
-class MessageOutput(serializers.Serializer):
+class _MessageFields(serializers.Serializer):
+    """What every view of a message shows."""
+
     id = serializers.UUIDField()
     sender = serializers.CharField()
     message = serializers.CharField()
     status = serializers.CharField()
     source = serializers.CharField()
+
+
+class MessageOutput(_MessageFields):
     disclaimer = DisclaimerOutput(allow_null=True)
     created_at = UTCDateTimeField()
 
@@ -64,12 +69,7 @@ class ReplyStopOutput(serializers.Serializer):
     stopping = serializers.BooleanField()
 
 
-class ExportMessageOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    sender = serializers.CharField()
-    message = serializers.CharField()
-    status = serializers.CharField()
-    source = serializers.CharField()
+class ExportMessageOutput(_MessageFields):
     personality = serializers.CharField(help_text="The personality that replied; empty on the user's own messages.")
     categories = serializers.ListField(child=serializers.CharField())
     primary_category = serializers.CharField()

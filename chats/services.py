@@ -4,6 +4,7 @@ The reply engine (chats/engine) decides what happens in a turn; these functions 
 only places that turn's rows are written.
 """
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -159,27 +160,21 @@ def turn_save(
     being generated (by any server process) fails with 409. Voice keeps what was said even then.
     """
     conflict_possible = _streaming_reply_possible(context=context)
+    insert = functools.partial(
+        _turn_insert,
+        context=context,
+        text=text,
+        source=source,
+        safety=safety,
+        keep_user_message_on_conflict=keep_user_message_on_conflict,
+    )
     try:
-        return _turn_insert(
-            context=context,
-            text=text,
-            source=source,
-            safety=safety,
-            conflict_possible=conflict_possible,
-            keep_user_message_on_conflict=keep_user_message_on_conflict,
-        )
+        return insert(conflict_possible=conflict_possible)
     except IntegrityError:
         if conflict_possible:
             raise
         # A reply was started after the context was read: write the turn again, ready for it.
-        return _turn_insert(
-            context=context,
-            text=text,
-            source=source,
-            safety=safety,
-            conflict_possible=True,
-            keep_user_message_on_conflict=keep_user_message_on_conflict,
-        )
+        return insert(conflict_possible=True)
 
 
 def _turn_insert(

@@ -167,6 +167,18 @@ class FakeAnthropicServer(BackgroundServer):
     def triage_requests(self) -> list[RecordedRequest]:
         return [request for request in self.requests if request.is_triage]
 
+    def defaults_set(
+        self, *, tokens: Sequence[str], first_token_ms: float, token_interval_ms: float, triage_ms: float | None
+    ) -> None:
+        """What every unscripted request gets: these reply tokens, at these times (triage: first token's)."""
+        first_token_delay = first_token_ms / 1000
+        self.reply_default = dataclasses.replace(
+            self.reply_default, tokens=tokens, first_token_delay=first_token_delay, token_interval=token_interval_ms / 1000
+        )
+        self.title_default = dataclasses.replace(self.title_default, first_token_delay=first_token_delay)
+        triage_delay = first_token_delay if triage_ms is None else triage_ms / 1000
+        self.triage_default = dataclasses.replace(self.triage_default, first_token_delay=triage_delay)
+
     def reply_request_wait(self, *, timeout: float) -> bool:
         """Block until a streaming request has arrived (True), or `timeout` seconds have passed."""
         with self._recorded:
@@ -421,15 +433,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     server = FakeAnthropicServer(host=args.host, port=args.port)
-    server.reply_default = dataclasses.replace(
-        server.reply_default,
+    server.defaults_set(
         tokens=tokens_make(count=args.tokens),
-        first_token_delay=args.first_token_ms / 1000,
-        token_interval=args.token_interval_ms / 1000,
+        first_token_ms=args.first_token_ms,
+        token_interval_ms=args.token_interval_ms,
+        triage_ms=args.triage_ms,
     )
-    server.title_default = dataclasses.replace(server.title_default, first_token_delay=args.first_token_ms / 1000)
-    triage_ms = args.first_token_ms if args.triage_ms is None else args.triage_ms
-    server.triage_default = dataclasses.replace(server.triage_default, first_token_delay=triage_ms / 1000)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve(on_ready=lambda url: log.info("fake Anthropic API listening on %s", url)))

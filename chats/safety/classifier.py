@@ -92,8 +92,8 @@ class Classification:
 # --- Phrase lists --------------------------------------------------------------------------
 
 
-def _group_end(source: str, start: int) -> int:
-    """Index just past the parenthesised group opening at `start`."""
+def _structure(source: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """Each character of a pattern outside escapes and classes, with the group depth after it."""
     depth = 0
     index = start
     while index < len(source):
@@ -108,31 +108,25 @@ def _group_end(source: str, start: int) -> int:
             depth += 1
         elif char == ")":
             depth -= 1
-            if depth == 0:
-                return index + 1
+        yield index, char, depth
         index += 1
+
+
+def _group_end(source: str, start: int) -> int:
+    """Index just past the parenthesised group opening at `start`."""
+    for index, char, depth in _structure(source, start):
+        if char == ")" and depth == 0:
+            return index + 1
     raise ValueError(f"Unbalanced group in {source!r}")
 
 
 def _branches(source: str) -> list[str]:
     """The top-level alternatives of a pattern."""
-    branches, depth, begin, index = [], 0, 0, 0
-    while index < len(source):
-        char = source[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "[":
-            index = source.index("]", index + 1) + 1
-            continue
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
+    branches, begin = [], 0
+    for index, char, depth in _structure(source):
+        if char == "|" and depth == 0:
             branches.append(source[begin:index])
             begin = index + 1
-        index += 1
     branches.append(source[begin:])
     return branches
 
