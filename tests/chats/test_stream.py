@@ -11,6 +11,7 @@ from django.db import OperationalError
 from django.db.models.signals import pre_save
 from django.test import AsyncClient
 from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
 
 from chats import selectors, services
 from chats.engine.replies import ReplyChunk, ReplyDone, ReplyStart, turn_start
@@ -521,23 +522,14 @@ async def test_someone_elses_or_unknown_conversation_is_404(owner):
     assert response.status_code == 404
     assert response.json() == {"message": "Conversation not found.", "errors": {}}
     assert await Message.objects.filter(conversation=theirs).acount() == 0
-    response = await AsyncClient().post(
-        "/chats/not-a-uuid/message", "{}", content_type="application/json", headers=auth(owner)
-    )
+    response, _ = await message_post(owner, "not-a-uuid", "{}")
     assert response.status_code == 404
 
 
 async def test_no_or_bad_token_is_401(conversation):
-    response = await AsyncClient().post(
-        f"/chats/{conversation.id}/message", json.dumps({"message": "hi"}), content_type="application/json"
-    )
+    response, _ = await message_post(None, conversation.id, {"message": "hi"})
     assert response.status_code == 401
-    response = await AsyncClient().post(
-        f"/chats/{conversation.id}/message",
-        json.dumps({"message": "hi"}),
-        content_type="application/json",
-        headers={"authorization": "Bearer nope"},
-    )
+    response, _ = await message_post(None, conversation.id, {"message": "hi"}, token="nope")
     assert response.status_code == 401
     assert set(response.json()) == {"message", "errors"}
 
@@ -545,17 +537,12 @@ async def test_no_or_bad_token_is_401(conversation):
 @pytest.mark.parametrize("gone", ["deactivated", "deleted"])
 async def test_a_valid_token_of_a_user_since_gone_is_401(owner, conversation, gone):
     """The token is checked without the database; the user is read with the turn, and must still be there."""
-    headers = auth(owner)
+    token = str(AccessToken.for_user(owner))
     if gone == "deactivated":
         await type(owner).objects.filter(id=owner.id).aupdate(is_active=False)
     else:
         await type(owner).objects.filter(id=owner.id).adelete()
-    response = await AsyncClient().post(
-        f"/chats/{conversation.id}/message",
-        json.dumps({"message": "hi"}),
-        content_type="application/json",
-        headers=headers,
-    )
+    response, _ = await message_post(owner, conversation.id, {"message": "hi"}, token=token)
     assert response.status_code == 401
     assert response.json() == {"message": "Authentication credentials were not provided or are invalid.", "errors": {}}
     assert await Message.objects.acount() == 0

@@ -1,82 +1,35 @@
 """POST /chats/{id}/message end to end: real daphne processes, PostgreSQL, Redis and the real
 anthropic SDK talking to the fake Anthropic server."""
 
-import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
-from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from chats.models import Conversation, Message
 from tests.e2e.conftest import FAKE_API_KEY
 from tests.factories import ConversationFactory, UserFactory
+from tests.streams import (
+    KEEP_ALIVE,
+    auth,
+    chunks_text,
+    events_of,
+    frames_until_chunks,
+    message_sent,
+    message_streamed,
+    reply_settled,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-KEEP_ALIVE = "keep-alive"
 SAVE_WAIT_SECONDS = 10.0
-
-
-@dataclass(frozen=True)
-class Frame:
-    event: dict | str  # KEEP_ALIVE for a keep-alive comment
-    arrived_at: float
-
-
-def frame_parse(frame: bytes) -> dict | str:
-    """The seed's framing: one `data: <json>` line per event; the only other frame is a keep-alive."""
-    assert b"\n" not in frame, frame
-    if frame == b": keep-alive":
-        return KEEP_ALIVE
-    assert frame.startswith(b"data: "), frame
-    return json.loads(frame[len(b"data: ") :])
-
-
-def sse_frames(response: httpx.Response) -> Iterator[Frame]:
-    """The response's frames as they arrive off the socket, each with its arrival time."""
-    buffer = b""
-    for data in response.iter_raw():
-        buffer += data
-        while b"\n\n" in buffer:
-            frame, buffer = buffer.split(b"\n\n", 1)
-            yield Frame(frame_parse(frame), time.monotonic())
-    assert buffer == b"", f"the stream ended inside a frame: {buffer!r}"
-
-
-def events_of(frames: list[Frame]) -> list[dict]:
-    return [frame.event for frame in frames if frame.event != KEEP_ALIVE]
-
-
-def chunks_text(events: list[dict]) -> str:
-    return "".join(event["content"] for event in events if event["type"] == "chunk")
-
-
-def frames_until_chunks(frames: Iterator[Frame], count: int) -> list[Frame]:
-    """Read frames up to and including the `count`th chunk."""
-    read = []
-    for frame in frames:
-        read.append(frame)
-        if sum(1 for event in events_of(read) if event["type"] == "chunk") == count:
-            return read
-    pytest.fail(f"the stream ended before {count} chunks: {events_of(read)}")
-
-
-def auth(user) -> dict[str, str]:
-    return {"authorization": f"Bearer {AccessToken.for_user(user)}"}
 
 
 def reply_saved(message_id: str) -> Message:
     """The reply once its generator has finished with it, however long that takes within reason."""
-    deadline = time.monotonic() + SAVE_WAIT_SECONDS
-    reply = Message.objects.get(id=message_id)
-    while reply.status == Message.Status.STREAMING and time.monotonic() < deadline:
-        time.sleep(0.05)
-        reply.refresh_from_db()
-    return reply
+    return reply_settled(Message.objects.filter(id=message_id).first, timeout=SAVE_WAIT_SECONDS)
 
 
 def words(count: int) -> list[str]:
@@ -108,12 +61,12 @@ def test_a_reply_streams_incrementally_and_is_saved_complete(
     [server] = daphne_processes()
     tokens = words(10)
     anthropic_server.reply_script(tokens=tokens, token_interval=0.1)
-    url = f"{server.url}/chats/{conversation.id}/message"
-    with client.stream("POST", url, json={"message": "Is it normal to feel tired?"}, headers=auth(owner)) as response:
+    body = {"message": "Is it normal to feel tired?"}
+    with message_streamed(client, server.url, owner, conversation.id, body) as (response, frames):
         assert response.status_code == 200
         assert response.headers["content-type"] == "text/event-stream"
         assert response.headers["cache-control"] == "no-cache"
-        frames = list(sse_frames(response))
+        frames = list(frames)
 
     start, *chunks, done = events_of(frames)
     assert start == {"type": "start", "message_id": start["message_id"]}
@@ -139,9 +92,9 @@ def test_a_reply_outlives_a_client_that_disconnects(daphne_processes, anthropic_
     [server] = daphne_processes()
     tokens = words(20)
     anthropic_server.reply_script(tokens=tokens, token_interval=0.05)
-    url = f"{server.url}/chats/{conversation.id}/message"
-    with client.stream("POST", url, json={"message": "tell me a story"}, headers=auth(owner)) as response:
-        read = frames_until_chunks(sse_frames(response), 1)
+    body = {"message": "tell me a story"}
+    with message_streamed(client, server.url, owner, conversation.id, body) as (response, frames):
+        read = frames_until_chunks(frames, 1)
     start = events_of(read)[0]
     assert Message.objects.get(id=start["message_id"]).status == "streaming"
 
@@ -154,9 +107,8 @@ def test_stop_sent_to_another_process_ends_the_reply(daphne_processes, anthropic
     a, b = daphne_processes(count=2)
     tokens = words(100)
     anthropic_server.reply_script(tokens=tokens, token_interval=0.03)
-    url = f"{a.url}/chats/{conversation.id}/message"
-    with client.stream("POST", url, json={"message": "tell me a long story"}, headers=auth(owner)) as response:
-        frames = sse_frames(response)
+    body = {"message": "tell me a long story"}
+    with message_streamed(client, a.url, owner, conversation.id, body) as (response, frames):
         read = frames_until_chunks(frames, 3)
         stop = client.post(f"{b.url}/chats/{conversation.id}/stop", headers=auth(owner))
         assert stop.status_code == 200
@@ -176,15 +128,12 @@ def test_a_second_message_to_another_process_is_409(daphne_processes, anthropic_
     """One reply per conversation holds across processes: B refuses a message while A generates."""
     a, b = daphne_processes(count=2)
     anthropic_server.reply_script(tokens=words(10), token_interval=0.1)
-    first_url = f"{a.url}/chats/{conversation.id}/message"
-    with client.stream("POST", first_url, json={"message": "first"}, headers=auth(owner)) as response:
+    with message_streamed(client, a.url, owner, conversation.id, {"message": "first"}) as (response, frames):
         assert response.status_code == 200
-        second = client.post(
-            f"{b.url}/chats/{conversation.id}/message", json={"message": "second"}, headers=auth(owner)
-        )
+        second = message_sent(client, b.url, owner, conversation.id, {"message": "second"})
         assert second.status_code == 409
         assert second.json() == {"message": "A reply is already being generated", "errors": {}}
-        events = events_of(list(sse_frames(response)))
+        events = events_of(list(frames))
 
     assert events[-1]["status"] == "complete"
     saved = Message.objects.filter(conversation=conversation).order_by("created_at")
@@ -198,10 +147,8 @@ def test_stop_still_works_after_the_model_was_silent_longer_than_redis_idles(
     still hears a stop: redis-py 8's default 5 s socket timeout would have killed it."""
     a, b = daphne_processes(count=2)
     anthropic_server.reply_script(tokens=words(60), first_token_delay=6.0, token_interval=0.05)
-    url = f"{a.url}/chats/{conversation.id}/message"
     asked_at = time.monotonic()
-    with client.stream("POST", url, json={"message": "are you there?"}, headers=auth(owner)) as response:
-        frames = sse_frames(response)
+    with message_streamed(client, a.url, owner, conversation.id, {"message": "are you there?"}) as (response, frames):
         read = frames_until_chunks(frames, 1)
         assert read[-1].arrived_at - asked_at > 5.5
         assert sum(1 for frame in read if frame.event == KEEP_ALIVE) >= 10

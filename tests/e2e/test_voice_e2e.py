@@ -2,7 +2,6 @@
 the real deepgram-sdk against the fake Deepgram, and the real anthropic SDK against the fake Anthropic."""
 
 import asyncio
-import base64
 import json
 import time
 
@@ -14,10 +13,11 @@ from rest_framework_simplejwt.tokens import AccessToken
 from chats.models import Message
 from fakes.deepgram_server import TEST_API_KEY
 from tests.factories import TEST_PASSWORD, ConversationFactory, UserFactory
+from tests.sockets import receive, receive_until, socket_url, speak
+from tests.streams import auth, message_sent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-WORD = b"\x00\x01" * 1600  # 100 ms of linear16 at 16 kHz: the fake hears one word per chunk
 AUDIO_QUERY = "encoding=linear16&sample_rate=16000&channels=1"
 
 
@@ -30,36 +30,8 @@ def speech(monkeypatch, deepgram_server):
     return deepgram_server
 
 
-def ws_url(process, path: str) -> str:
-    return process.url.replace("http://", "ws://") + path
-
-
-async def receive(socket, timeout: float = 10) -> dict:
-    return json.loads(await asyncio.wait_for(socket.recv(), timeout))
-
-
-async def receive_until(socket, kind: str, *, complete: bool | None = None) -> list[dict]:
-    seen = []
-    while True:
-        message = await receive(socket)
-        seen.append(message)
-        if message["type"] == kind and (complete is None or message.get("is_complete") is complete):
-            return seen
-
-
-async def speak(socket, words: int) -> None:
-    await socket.send(json.dumps({"type": "start_talking"}))
-    assert (await receive(socket))["message"] == "Listening... Speak now"
-    for _ in range(words):
-        await socket.send(json.dumps({"type": "audio_chunk", "data": base64.b64encode(WORD).decode()}))
-        assert (await receive(socket))["type"] == "partial_transcript"
-    await socket.send(json.dumps({"type": "stop_talking"}))
-
-
 def ticket_of(process, user) -> str:
-    response = httpx.post(
-        f"{process.url}/auth/ws-ticket", headers={"authorization": f"Bearer {AccessToken.for_user(user)}"}
-    )
+    response = httpx.post(f"{process.url}/auth/ws-ticket", headers=auth(user))
     return response.json()["data"]["ticket"]
 
 
@@ -71,9 +43,9 @@ def test_a_spoken_turn_over_a_real_socket_and_no_token_in_the_logs(speech, daphn
     (process,) = daphne_processes(count=1)
 
     async def conversation() -> list[dict]:
-        async with websockets.connect(ws_url(process, f"/chats/ws/voice/new?token={token}&{AUDIO_QUERY}")) as socket:
+        async with websockets.connect(socket_url(process.url, token=token, query=AUDIO_QUERY)) as socket:
             connected = await receive(socket)
-            await speak(socket, words=5)
+            await speak(socket, words=5, stop=True)
             messages = await receive_until(socket, "ai_response", complete=True)
             return [connected, *messages]
 
@@ -102,9 +74,7 @@ def test_an_idle_socket_outlives_redis_read_timeouts(daphne_processes):
     (process,) = daphne_processes(count=1)
 
     async def idle_then_ping() -> dict:
-        async with websockets.connect(
-            ws_url(process, f"/chats/ws/voice/new?ticket={ticket_of(process, user)}")
-        ) as socket:
+        async with websockets.connect(socket_url(process.url, ticket=ticket_of(process, user))) as socket:
             await receive(socket)
             await asyncio.sleep(6.5)
             await socket.send(json.dumps({"type": "ping", "timestamp": "after-idle"}))
@@ -120,7 +90,7 @@ def test_a_ticket_from_one_process_opens_a_socket_on_another_once(daphne_process
     ticket = ticket_of(first, user)
 
     async def open_with(ticket: str) -> dict:
-        async with websockets.connect(ws_url(second, f"/chats/ws/voice/new?ticket={ticket}")) as socket:
+        async with websockets.connect(socket_url(second.url, ticket=ticket)) as socket:
             return await receive(socket)
 
     assert asyncio.run(open_with(ticket))["message"] == "Connected"
@@ -134,15 +104,15 @@ def test_stop_sent_to_another_process_stops_a_spoken_reply(speech, daphne_proces
     first, second = daphne_processes(count=2)
 
     async def spoken_turn_stopped_elsewhere() -> list[dict]:
-        url = ws_url(first, f"/chats/ws/voice/new?ticket={ticket_of(first, user)}&{AUDIO_QUERY}")
+        url = socket_url(first.url, ticket=ticket_of(first, user), query=AUDIO_QUERY)
         async with websockets.connect(url) as socket:
             session_id = (await receive(socket))["session_id"]
-            await speak(socket, words=4)
+            await speak(socket, words=4, stop=True)
             await receive_until(socket, "ai_response")
             async with httpx.AsyncClient() as client:
                 stopped = await client.post(
                     f"{second.url}/chats/{session_id}/stop",
-                    headers={"authorization": f"Bearer {AccessToken.for_user(user)}"},
+                    headers=auth(user),
                 )
             assert stopped.json()["data"] == {"stopping": True}
             return await receive_until(socket, "ai_response", complete=True)
@@ -177,19 +147,11 @@ def test_throttles_and_quotas_hold_across_processes(daphne_processes, anthropic_
     assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
 
     other = UserFactory()
-    headers = {"authorization": f"Bearer {AccessToken.for_user(other)}"}
     statuses = []
-    for index in range(settings.NORA_RATE_MESSAGES_PER_MINUTE + 2):
-        conversation = ConversationFactory(user=other)
-        process = (first, second)[index % 2]
-        with httpx.stream(
-            "POST",
-            f"{process.url}/chats/{conversation.id}/message",
-            json={"message": "hi"},
-            headers=headers,
-            timeout=30,
-        ) as response:
-            response.read()
-            statuses.append(response.status_code)
+    with httpx.Client(timeout=30, trust_env=False) as client:
+        for index in range(settings.NORA_RATE_MESSAGES_PER_MINUTE + 2):
+            conversation = ConversationFactory(user=other)
+            process = (first, second)[index % 2]
+            statuses.append(message_sent(client, process.url, other, conversation.id, {"message": "hi"}).status_code)
     assert statuses.count(200) == settings.NORA_RATE_MESSAGES_PER_MINUTE
     assert statuses[-2:] == [429, 429]

@@ -12,44 +12,22 @@ from rest_framework_simplejwt.tokens import AccessToken
 from chats.models import Conversation, Message
 from fakes.deepgram_server import TEST_API_KEY
 from tests.factories import ConversationFactory, MessageFactory
-from tests.sockets import socket_communicator, socket_connected, socket_open
+from tests.sockets import (
+    WORD,
+    receive,
+    receive_until,
+    socket_communicator,
+    socket_connected,
+    socket_open,
+    speak,
+    still_usable,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-WORD = b"\x00\x01" * 1600  # 100 ms of linear16 at 16 kHz: the fake hears one word per chunk
 
 
 def encoded(chunk: bytes) -> str:
     return base64.b64encode(chunk).decode()
-
-
-async def receive(communicator, timeout: float = 5.0) -> dict:
-    return await communicator.receive_json_from(timeout=timeout)
-
-
-async def receive_until(communicator, kind: str, *, complete: bool | None = None) -> list[dict]:
-    """Every message up to and including the first of `kind` (and, for ai_response, `is_complete`)."""
-    seen = []
-    while True:
-        message = await receive(communicator)
-        seen.append(message)
-        if message["type"] == kind and (complete is None or message.get("is_complete") is complete):
-            return seen
-
-
-async def still_usable(communicator) -> None:
-    await communicator.send_json_to({"type": "ping", "timestamp": "still-here"})
-    assert await receive(communicator) == {"type": "pong", "timestamp": "still-here"}
-
-
-async def speak(communicator, words: int = 3) -> list[dict]:
-    await communicator.send_json_to({"type": "start_talking"})
-    assert await receive(communicator) == {"type": "status", "message": "Listening... Speak now"}
-    partials = []
-    for _ in range(words):
-        await communicator.send_json_to({"type": "audio_chunk", "data": encoded(WORD)})
-        partials.append(await receive(communicator))
-    return partials
 
 
 # Connecting --------------------------------------------------------------------------------

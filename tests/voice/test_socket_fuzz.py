@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rest_framework_simplejwt.tokens import AccessToken
 
 from tests.factories import UserFactory
-from tests.sockets import socket_connected
+from tests.sockets import socket_connected, still_usable
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,11 +52,6 @@ async def reply(communicator) -> dict:
     output = await communicator.receive_output(timeout=TIMEOUT)
     assert output["type"] == "websocket.send", output
     return json.loads(output["text"])
-
-
-async def still_usable(communicator, marker="still-here") -> None:
-    await communicator.send_to(text_data=json.dumps({"type": "ping", "timestamp": marker}))
-    assert await reply(communicator) == {"type": "pong", "timestamp": marker}
 
 
 async def closed_cleanly(communicator) -> None:
