@@ -3,9 +3,9 @@
 Django finds SecurityMiddleware, CsrfViewMiddleware and XFrameOptionsMiddleware in MIDDLEWARE by
 their dotted paths. With NORA_SERVER_INLINE_MIDDLEWARE on, Nora runs subclasses that keep their
 hooks on the event loop (nora/server/middleware.py), so Django would warn that they are missing
-(W001 to W003, silenced in settings) and skip every check they gate: HSTS, the SSL redirect, nosniff, the referrer and
-opener policies, X-Frame-Options and the CSRF cookie. They run here instead, with each
-subclass standing for Django's class.
+(W001 to W003, silenced in settings) and skip every check they gate: HSTS, the SSL redirect,
+nosniff, the referrer and opener policies, X-Frame-Options and the CSRF cookie. They run here
+instead, with each subclass standing for Django's class.
 """
 
 from django.conf import settings
