@@ -173,7 +173,10 @@ class FakeAnthropicServer(BackgroundServer):
         """What every unscripted request gets: these reply tokens, at these times (triage: first token's)."""
         first_token_delay = first_token_ms / 1000
         self.reply_default = dataclasses.replace(
-            self.reply_default, tokens=tokens, first_token_delay=first_token_delay, token_interval=token_interval_ms / 1000
+            self.reply_default,
+            tokens=tokens,
+            first_token_delay=first_token_delay,
+            token_interval=token_interval_ms / 1000,
         )
         self.title_default = dataclasses.replace(self.title_default, first_token_delay=first_token_delay)
         triage_delay = first_token_delay if triage_ms is None else triage_ms / 1000
