@@ -71,27 +71,33 @@ NORA_SERVER_COLLECTOR_TUNING = env.bool("NORA_SERVER_COLLECTOR_TUNING", default=
 NORA_SERVER_REASON_PHRASES = env.bool("NORA_SERVER_REASON_PHRASES", default=True)
 
 
-def _middleware(path: str) -> str:
-    """Django's middleware, or its subclass that runs its hooks on the event loop (nora/server/middleware.py)."""
-    return f"nora.server.middleware.{path.rsplit('.', 1)[1]}" if NORA_SERVER_INLINE_MIDDLEWARE else path
-
-
-MIDDLEWARE = [
-    "nora.observability.RequestObservabilityMiddleware",
-    _middleware("django.middleware.security.SecurityMiddleware"),
-    "nora.static_files.AsyncWhiteNoiseMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
-    _middleware("django.contrib.sessions.middleware.SessionMiddleware"),
-    _middleware("django.middleware.common.CommonMiddleware"),
-    _middleware("django.middleware.csrf.CsrfViewMiddleware"),
-    _middleware("django.contrib.auth.middleware.AuthenticationMiddleware"),
-    _middleware("django.contrib.messages.middleware.MessageMiddleware"),
-    _middleware("django.middleware.clickjacking.XFrameOptionsMiddleware"),
-]
-
 # Django's deploy checks find its security middlewares by path; with the event-loop subclasses
-# in their place, nora/server/checks.py runs those checks against the subclasses instead.
-SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"] if NORA_SERVER_INLINE_MIDDLEWARE else []
+# in their place these ids are silenced and nora/server/checks.py runs the checks they gate.
+INLINE_MIDDLEWARE_SILENCED_CHECKS = ["security.W001", "security.W002", "security.W003"]
+
+
+def middleware_list(*, inline: bool) -> list[str]:
+    """Nora's middlewares: Django's own, or with `inline` their subclasses in nora/server/middleware.py."""
+
+    def django(path: str) -> str:
+        return f"nora.server.middleware.{path.rsplit('.', 1)[1]}" if inline else path
+
+    return [
+        "nora.observability.RequestObservabilityMiddleware",
+        django("django.middleware.security.SecurityMiddleware"),
+        "nora.static_files.AsyncWhiteNoiseMiddleware",
+        "corsheaders.middleware.CorsMiddleware",
+        django("django.contrib.sessions.middleware.SessionMiddleware"),
+        django("django.middleware.common.CommonMiddleware"),
+        django("django.middleware.csrf.CsrfViewMiddleware"),
+        django("django.contrib.auth.middleware.AuthenticationMiddleware"),
+        django("django.contrib.messages.middleware.MessageMiddleware"),
+        django("django.middleware.clickjacking.XFrameOptionsMiddleware"),
+    ]
+
+
+MIDDLEWARE = middleware_list(inline=NORA_SERVER_INLINE_MIDDLEWARE)
+SILENCED_SYSTEM_CHECKS = INLINE_MIDDLEWARE_SILENCED_CHECKS if NORA_SERVER_INLINE_MIDDLEWARE else []
 
 ROOT_URLCONF = "nora.urls"
 ASGI_APPLICATION = "nora.asgi.application"

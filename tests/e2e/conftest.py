@@ -31,6 +31,7 @@ from tests.e2e.browsers import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 from tests.settings import SERVER_TUNING
 
 ROOT = Path(__file__).resolve().parents[2]
+expect.set_options(timeout=TIMEOUT_MS)
 FAKE_API_KEY = "sk-ant-e2e-fake-key"
 STARTUP_SECONDS = 30.0
 POLL_SECONDS = 0.05
@@ -276,7 +277,6 @@ def browser(chromium_args, server) -> Iterator[Browser]:
 @pytest.fixture
 def page(browser, server: DaphneProcess) -> Iterator[Page]:
     """A fresh browser context on the server; an uncaught script error fails the test."""
-    expect.set_options(timeout=TIMEOUT_MS)
     context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()

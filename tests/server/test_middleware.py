@@ -8,19 +8,15 @@ from django.utils.deprecation import MiddlewareMixin
 from accounts.models import User
 from nora.server import middleware
 from nora.server.checks import security_middleware_check
-
-
-def inline(path: str) -> str:
-    name = path.rsplit(".", 1)[1]
-    return f"nora.server.middleware.{name}" if path.startswith("django.") and hasattr(middleware, name) else path
+from nora.settings import middleware_list
 
 
 @pytest.fixture
 def inline_middleware(settings) -> None:
     """The production MIDDLEWARE: the test settings run Django's own classes."""
     settings.NORA_SERVER_INLINE_MIDDLEWARE = True
-    settings.MIDDLEWARE = [inline(path) for path in settings.MIDDLEWARE]
-    settings.SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
+    settings.MIDDLEWARE = middleware_list(inline=True)
+    settings.SILENCED_SYSTEM_CHECKS = settings.INLINE_MIDDLEWARE_SILENCED_CHECKS
 
 
 @pytest.fixture
