@@ -482,7 +482,7 @@ async def test_offline_waits_between_words(offline, settings):
     [
         ("I just found out I'm pregnant, what now?", "First Trimester Questions"),
         ("Which cheese is safe to eat?", "Eating Well in Pregnancy"),
-        ("I keep being sick in the mornings", "Nausea and Morning Sickness"),
+        ("Morning sickness has me feeling rough", "Nausea and Morning Sickness"),
         ("My lower back aches all day", "Back Pain in Pregnancy"),
         ("Terrible heartburn after dinner", "Heartburn Relief"),
         ("I can't sleep at all", "Sleep and Rest"),

@@ -1,15 +1,17 @@
 """The statistical layer: weights learnt from the tuning parts, read without scikit-learn."""
 
 import json
+import math
 import sys
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from chats.management.commands.safety_model_train import OperatingPoint, operating_point_choose
 from chats.safety.classifier import HAND_WRITTEN_LAYERS, RESEMBLES_EMERGENCY, message_classify
 from chats.safety.evaluation import corpus_load, labelled_set_load, training_examples, training_hash
-from chats.safety.statistical import MODEL_PATH, features_of, statistical_model
+from chats.safety.statistical import MODEL_PATH, StatisticalModel, characters_of, features_of, statistical_model
 
 # Named by no rule or lexicon.
 UNNAMED = "something is really wrong, I need help now, I am 30 weeks"
@@ -52,6 +54,12 @@ def test_a_message_no_rule_names_is_raised_by_the_statistical_layer() -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        # What people open or carry on a chat with: no sign, and a few words weigh a lot.
+        "hello",
+        "thanks",
+        "ok",
+        "good morning nora",
+        "I love my baby so much",
         "what time should we start the bath and bedtime routine",
         "is it ok to eat brie at 20 weeks",
         "my baby is 3 weeks old and feeds every 2 hours, is that normal",
@@ -92,3 +100,29 @@ def test_it_is_asked_of_a_message_the_other_layers_found_nothing_in() -> None:
 
 def test_it_reads_words_and_neighbouring_pairs() -> None:
     assert features_of("baby not breathing") == {"baby", "not", "breathing", "baby not", "not breathing"}
+
+
+def test_it_reads_the_character_ngrams_inside_each_word() -> None:
+    assert characters_of("no bebe") == {" no", "no ", " no ", " be", "beb", "ebe", "be ", " beb", "bebe", "ebe "}
+
+
+def test_a_word_it_never_saw_is_read_by_the_ngrams_it_shares_with_one_it_did() -> None:
+    # The arithmetic of the weights file, on weights written here: each kind of feature counts
+    # its weights over the square root of how many features of that kind the message has.
+    model = StatisticalModel(words={"breathing": 2.0}, characters={"eath": 5.0}, intercept=-1.0, threshold=0.5)
+    far = model.probability(text="braething")  # neither the word nor "eath"
+    near = model.probability(text="breathng")  # "eath", not the word
+    known = model.probability(text="breathing")
+    assert far < 0.5 < near < known
+    grams = len(characters_of("breathng"))
+    assert near == pytest.approx(1 / (1 + math.exp(-(-1.0 + 5.0 / math.sqrt(grams)))))
+
+
+def test_training_chooses_the_point_that_catches_most_for_the_false_alarms_it_costs() -> None:
+    points = [
+        OperatingPoint(regularisation=16, threshold=0.3, recall=0.95, false_alarms=0.30),
+        OperatingPoint(regularisation=16, threshold=0.5, recall=0.90, false_alarms=0.18),
+        OperatingPoint(regularisation=64, threshold=0.5, recall=0.91, false_alarms=0.19),
+        OperatingPoint(regularisation=64, threshold=0.8, recall=0.80, false_alarms=0.10),
+    ]
+    assert operating_point_choose(points) == points[1]

@@ -21,7 +21,7 @@ from tests.streams import message_post, without_keepalives
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Words no offline layer calls an emergency, which a model reading them closely might.
-QUIET = "she keeps staring at the baby and whispering that he is not really ours, she has not slept since sunday"
+QUIET = "she keeps counting the tablets in the cupboard and writing letters to each of us"
 SEIZURE = "my wife is having a seizure right now"
 
 

@@ -211,7 +211,8 @@ async def test_a_transcript_the_model_triage_calls_an_emergency_gets_the_notice_
     anthropic_model, deepgram, owner, settings
 ):
     settings.NORA_EMERGENCY_NUMBER = "999"
-    words = ["she", "keeps", "saying", "the", "baby", "is", "not", "ours", "and", "has", "not", "slept"]
+    # Nothing the offline triage reads as an emergency: the model's second opinion raises it.
+    words = ["can", "you", "tell", "me", "what", "to", "do", "about", "my", "wife", "right", "now"]
     deepgram.script(words=words)
     anthropic_model.triage_script(triage={"emergency": True, "sign": "self_harm"}, first_token_delay=0.2)
     communicator, _ = await socket_connected(owner)
